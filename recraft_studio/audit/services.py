@@ -1,0 +1,29 @@
+"""Writes to the audit trail."""
+
+from .models import AuditEvent
+
+
+def audit_record(
+    *,
+    workspace,
+    verb: str,
+    actor=None,
+    project=None,
+    target=None,
+    estimated_cost: int | None = None,
+    actual_cost: int | None = None,
+    data: dict | None = None,
+) -> AuditEvent:
+    """Append one event; call inside the transaction of the change it records."""
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        project=project,
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        verb=verb,
+        target_type=target._meta.model_name if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        estimated_cost=estimated_cost,
+        actual_cost=actual_cost,
+        data=data or {},
+    )

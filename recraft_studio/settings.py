@@ -1,0 +1,213 @@
+"""Settings, read from the environment (and from `.env` when it exists).
+
+Defaults make `make run` work with no configuration: SQLite, media on local disk,
+Redis on localhost, and the sandbox as the Recraft API. Secrets have no defaults:
+`make` writes a `.env` with freshly generated ones on first use.
+"""
+
+from pathlib import Path
+
+import environ
+
+from recraft_studio.recraft import catalog
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "recraft_studio.core",
+    "recraft_studio.workspaces",
+    "recraft_studio.brand",
+    "recraft_studio.assets",
+    "recraft_studio.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "recraft_studio.urls"
+WSGI_APPLICATION = "recraft_studio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "recraft_studio.core.context_processors.studio",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one file in `make run`: wait for locks, don't fail.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")
+MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+
+# --- storage: local files by default, S3 (MinIO, SeaweedFS, AWS) when a bucket is set ---
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="us-east-1"),
+            # Objects are private: the studio serves them after checking membership.
+            "default_acl": None,
+            "querystring_auth": True,
+            # Keys are content-addressed: writing a key again writes the same bytes.
+            "file_overwrite": True,
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "allow_overwrite": True},
+    }
+STORAGES = {
+    "default": _default_storage,
+    # Production sets whitenoise.storage.CompressedManifestStaticFilesStorage (it
+    # needs `collectstatic`); development and tests serve the files as they are.
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND", default="django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Uploads above this stay on disk while a request is handled, not in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+
+# --- Redis and Celery ---------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 15 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task that is not acknowledged within this time is handed to another worker; it
+# must outlast the longest task, or a slow job would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="studio")
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "resume-stuck-jobs": {
+        "task": "recraft_studio.assets.tasks.jobs_resume_stuck",
+        "schedule": env.float("JOBS_RESUME_EVERY_SECONDS", default=60.0),
+    },
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "studio",
+    }
+}
+
+# --- the Recraft API -------------------------------------------------------------------
+# Without a token the studio talks to the local sandbox, and every page says so.
+RECRAFT_API_TOKEN = env.str("RECRAFT_API_TOKEN", default="")
+RECRAFT_SANDBOX = not RECRAFT_API_TOKEN
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8765)
+SANDBOX_TOKEN = env.str("SANDBOX_TOKEN", default="sandbox-token")
+if RECRAFT_SANDBOX:
+    RECRAFT_API_BASE = env.str("RECRAFT_API_BASE", default=f"http://127.0.0.1:{SANDBOX_PORT}/v1")
+else:
+    RECRAFT_API_BASE = env.str("RECRAFT_API_BASE", default=catalog.API_BASE)
+RECRAFT_RATE_LIMIT_PER_MINUTE = env.int(
+    "RECRAFT_RATE_LIMIT_PER_MINUTE", default=catalog.RATE_LIMIT_PER_MINUTE
+)
+RECRAFT_TIMEOUT_SECONDS = env.float("RECRAFT_TIMEOUT_SECONDS", default=120.0)
+# Jobs not finished this long after their last change are resumed by beat; well within
+# the ~24 h the API keeps outputs.
+JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=5 * 60)
+
+# Fernet keys (comma separated, newest first) that encrypt workspace API tokens at rest.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="studio@localhost")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "botocore": {"level": "WARNING"}},
+}
