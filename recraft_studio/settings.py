@@ -177,10 +177,9 @@ RECRAFT_API_TOKEN = env.str("RECRAFT_API_TOKEN", default="")
 RECRAFT_SANDBOX = not RECRAFT_API_TOKEN
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=8765)
 SANDBOX_TOKEN = env.str("SANDBOX_TOKEN", default="sandbox-token")
-if RECRAFT_SANDBOX:
-    RECRAFT_API_BASE = env.str("RECRAFT_API_BASE", default=f"http://127.0.0.1:{SANDBOX_PORT}/v1")
-else:
-    RECRAFT_API_BASE = env.str("RECRAFT_API_BASE", default=catalog.API_BASE)
+RECRAFT_API_BASE = env.str("RECRAFT_API_BASE", default="") or (
+    f"http://127.0.0.1:{SANDBOX_PORT}/v1" if RECRAFT_SANDBOX else catalog.API_BASE
+)
 RECRAFT_RATE_LIMIT_PER_MINUTE = env.int(
     "RECRAFT_RATE_LIMIT_PER_MINUTE", default=catalog.RATE_LIMIT_PER_MINUTE
 )

@@ -1,0 +1,1 @@
+"""Jobs and the images they make: submission, the worker pipeline, gallery and editor."""

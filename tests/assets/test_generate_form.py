@@ -1,0 +1,59 @@
+import pytest
+
+from recraft_studio.assets.forms import GenerateForm
+
+
+def form(**data):
+    base = {"prompt": "a red panda mascot", "model": "recraftv3", "style": "realistic_image",
+            "size": "1024x1024", "n": "1"}
+    return GenerateForm(data={**base, **data})
+
+
+def test_a_complete_form_becomes_the_api_parameters():
+    f = form(substyle="hdr", n="2", negative_prompt="blur", artistic_level="3", no_text="on")
+    assert f.is_valid(), f.errors
+    assert f.to_params() == {
+        "prompt": "a red panda mascot",
+        "model": "recraftv3",
+        "style": "realistic_image",
+        "substyle": "hdr",
+        "size": "1024x1024",
+        "n": 2,
+        "negative_prompt": "blur",
+        "controls": {"artistic_level": 3, "no_text": True},
+    }
+
+
+def test_a_prompt_over_1000_bytes_is_an_error_on_the_prompt_field():
+    f = form(prompt="ü" * 501)  # 1002 bytes
+    assert not f.is_valid()
+    assert list(f.errors) == ["prompt"]
+    assert "1002 bytes" in f.errors["prompt"][0]
+
+
+@pytest.mark.parametrize("n", ["0", "7"])
+def test_n_outside_1_to_6_is_an_error_on_the_n_field(n):
+    f = form(n=n)
+    assert not f.is_valid()
+    assert list(f.errors) == ["n"]
+    assert "from 1 to 6" in f.errors["n"][0]
+
+
+def test_a_substyle_the_style_and_model_do_not_offer_is_an_error_on_substyle():
+    f = form(model="recraftv3", style="digital_illustration", substyle="kawaii")
+    assert not f.is_valid()
+    assert list(f.errors) == ["substyle"]
+    assert "not a substyle of digital_illustration on recraftv3" in f.errors["substyle"][0]
+
+
+def test_a_style_the_model_does_not_offer_is_an_error_on_style():
+    f = form(model="recraftv2", style="any")
+    assert not f.is_valid()
+    assert "not available on recraftv2" in f.errors["style"][0]
+
+
+def test_the_substyle_list_offers_only_what_the_model_has_for_the_style():
+    v2 = dict(GenerateForm(data={"model": "recraftv2", "style": "icon"}).fields["substyle"].choices)
+    assert "pictogram" in v2 and "hdr" not in v2
+    v3 = dict(GenerateForm(data={"model": "recraftv3", "style": "icon"}).fields["substyle"].choices)
+    assert list(v3) == [""]

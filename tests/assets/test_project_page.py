@@ -1,0 +1,99 @@
+"""The project page: generating, errors on the form, roles, and tenancy."""
+
+import pytest
+from django.urls import reverse
+
+from recraft_studio.assets.models import Job
+from recraft_studio.audit.models import AuditEvent
+from recraft_studio.workspaces.models import Role
+from tests.factories import ProjectFactory
+
+
+def url(project):
+    return reverse("project", args=[project.workspace.slug, project.slug])
+
+
+VALID = {"prompt": "two race cars on a track", "model": "recraftv3",
+         "style": "digital_illustration", "size": "1024x1024", "n": "2"}
+
+
+def test_the_page_shows_the_generation_form_and_the_sandbox_badge(designer, project, logged_in):
+    user, _ = designer
+    response = logged_in(user).get(url(project))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'name="prompt"' in body and 'name="substyle"' in body and 'name="n"' in body
+    assert 'data-testid="sandbox-badge"' in body
+
+
+def test_submitting_queues_a_job_with_its_estimate_and_audits_it(
+    designer, project, logged_in, django_capture_on_commit_callbacks
+):
+    user, _ = designer
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = logged_in(user).post(url(project), VALID, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    job = Job.objects.get()
+    assert job.params["prompt"] == VALID["prompt"] and job.params["n"] == 2
+    assert job.status == "queued" and job.estimated_cost == 80 and job.n_outputs == 2
+    assert len(callbacks) == 1  # the task is enqueued once the transaction commits
+    event = AuditEvent.objects.get(verb="job.submitted")
+    assert event.actor == user and event.estimated_cost == 80 and event.target_id == str(job.id)
+    assert f'id="job-{job.id}"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"prompt": "x" * 1001}, "prompt", "1001 bytes"),
+        ({"n": "7"}, "n", "from 1 to 6"),
+        ({"substyle": "kawaii"}, "substyle", "not a substyle"),
+    ],
+)
+def test_bad_input_gets_a_field_error_and_queues_nothing(
+    designer, project, logged_in, change, field, message
+):
+    user, _ = designer
+    response = logged_in(user).post(url(project), {**VALID, **change}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert not Job.objects.exists()
+    assert not AuditEvent.objects.exists()
+    assert message in response.context["form"].errors[field][0]
+    assert message in response.content.decode()
+
+
+def test_a_viewer_sees_no_generate_button_and_cannot_post(member, logged_in):
+    user, membership = member(Role.VIEWER)
+    project = ProjectFactory(workspace=membership.workspace)
+    client = logged_in(user)
+    assert 'data-testid="generate"' not in client.get(url(project)).content.decode()
+    assert client.post(url(project), VALID).status_code == 403
+    assert not Job.objects.exists()
+
+
+def test_another_workspaces_project_is_not_found(designer, member, logged_in):
+    user, _ = designer
+    _, other = member(Role.OWNER)
+    foreign = ProjectFactory(workspace=other.workspace)
+    client = logged_in(user)
+    assert client.get(url(foreign)).status_code == 404
+    assert client.post(url(foreign), VALID).status_code == 404
+    assert not Job.objects.exists()
+
+
+def test_changing_the_style_refreshes_the_substyle_choices(designer, project, logged_in):
+    user, _ = designer
+    response = logged_in(user).get(
+        url(project),
+        {"model": "recraftv2", "style": "icon"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="substyle-field",
+    )
+    body = response.content.decode()
+    assert body.strip().startswith('<div id="substyle-field">')
+    assert 'value="pictogram"' in body and 'value="hdr"' not in body
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, project):
+    response = client.get(url(project))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))

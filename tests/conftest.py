@@ -1,0 +1,51 @@
+"""Fixtures shared by the whole suite.
+
+Unit tests use the database through pytest-django as usual. Integration tests (marked
+`integration`) run against real services: the sandbox over HTTP, a Celery worker in
+its own process on the test database, Redis, and the S3 server `make test` starts.
+Their data must be committed for the worker to see it, so they use
+`django_db(transaction=True)`.
+"""
+
+import pytest
+
+from recraft_studio.workspaces.models import Role
+from tests.factories import PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+
+pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture
+def member(db):
+    """A factory for (user, membership) of a workspace with a given role."""
+
+    def make(role=Role.DESIGNER, workspace=None, username=None):
+        kwargs = {"role": role}
+        if workspace is not None:
+            kwargs["workspace"] = workspace
+        if username:
+            kwargs["user"] = UserFactory(username=username)
+        membership = MembershipFactory(**kwargs)
+        return membership.user, membership
+
+    return make
+
+
+@pytest.fixture
+def designer(member):
+    return member(Role.DESIGNER)
+
+
+@pytest.fixture
+def project(designer):
+    _, membership = designer
+    return ProjectFactory(workspace=membership.workspace)
+
+
+@pytest.fixture
+def logged_in(client):
+    def login(user):
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return login
