@@ -42,6 +42,9 @@ class Job(models.Model):
     source_asset = models.ForeignKey(
         "Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_jobs"
     )
+    brand_style = models.ForeignKey(
+        "brand.BrandStyle", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     n_outputs = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
         max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
@@ -103,6 +106,9 @@ class Asset(models.Model):
     prompt = models.TextField(blank=True)
     style = models.CharField(max_length=40, blank=True)
     substyle = models.CharField(max_length=40, blank=True)
+    brand_style = models.ForeignKey(
+        "brand.BrandStyle", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets"
+    )
     model = models.CharField(max_length=20, blank=True)
     api_image_id = models.CharField(max_length=64, blank=True)
     file_key = models.CharField(max_length=200)

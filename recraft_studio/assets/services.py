@@ -88,7 +88,7 @@ def job_submit(
     params: Mapping[str, Any],
     inputs: Mapping[str, bytes] | None = None,
     source_asset: Asset | None = None,
-    base_style: str = "",
+    brand_style=None,
 ) -> Job:
     """Record a job and queue it once the transaction commits.
 
@@ -108,6 +108,9 @@ def job_submit(
     for name, data in (inputs or {}).items():
         facts = files.inspect(data)
         stored_inputs[name] = files.store_input(data, facts)
+    if brand_style is not None and brand_style.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The brand style belongs to another workspace.")
+    base_style = brand_style.base_style if brand_style is not None else ""
     estimated = estimate_cost(operation, params, base_style=base_style)
     job = Job.objects.create(
         workspace=membership.workspace,
@@ -117,6 +120,7 @@ def job_submit(
         params=params,
         inputs=stored_inputs,
         source_asset=source_asset,
+        brand_style=brand_style,
         n_outputs=outputs_expected(operation, params),
         estimated_cost=estimated,
     )
@@ -216,7 +220,9 @@ def asset_persist(*, job: Job, index: int) -> Asset:
                 created_by_id=job.created_by_id,
                 operation=job.operation,
                 prompt=params.get("prompt", ""),
-                style=params.get("style", ""),
+                style=params.get("style", "")
+                or (job.brand_style.base_style if job.brand_style_id else ""),
+                brand_style_id=job.brand_style_id,
                 substyle=params.get("substyle", ""),
                 model=params.get("model", ""),
                 api_image_id=image.get("image_id", ""),
@@ -277,11 +283,11 @@ def job_run(*, job_id) -> Job:
                 job.started_at = timezone.now()
             job.attempts += 1
             job.save(update_fields=["status", "started_at", "attempts", "updated_at"])
-        job = Job.objects.select_related("workspace", "source_asset").get(pk=job_id)
+        job = Job.objects.select_related("workspace", "source_asset", "brand_style").get(pk=job_id)
         if job.response is None:
             result = _call_api(job)
             job = _record_response(job_id, result)
-            job = Job.objects.select_related("workspace", "source_asset").get(pk=job_id)
+            job = Job.objects.select_related("workspace", "source_asset", "brand_style").get(pk=job_id)
         for index in range(len(job.response["images"])):
             asset_persist(job=job, index=index)
         return _finish(job_id)

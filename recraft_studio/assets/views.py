@@ -43,10 +43,15 @@ def project_detail(request, workspace_slug, project_slug):
     if request.method == "POST":
         if not membership.can_generate:
             raise PermissionDenied("Your role in this workspace cannot generate images.")
-        form = GenerateForm(request.POST)
+        form = GenerateForm(request.POST, workspace=membership.workspace)
         if form.is_valid():
             try:
-                services.job_submit(membership=membership, project=project, params=form.to_params())
+                services.job_submit(
+                    membership=membership,
+                    project=project,
+                    params=form.to_params(),
+                    brand_style=form.brand_style,
+                )
             except RequestInvalid as exc:
                 form.add_api_errors(exc.errors)
             else:
@@ -59,9 +64,10 @@ def project_detail(request, workspace_slug, project_slug):
 
     target = request.htmx.target if request.htmx else None
     if target == "substyle-field":
-        form = GenerateForm(data=request.GET)
+        form = GenerateForm(data=request.GET, workspace=membership.workspace)
         return render(request, f"{template}#substyle-field", {"form": form})
-    context = _project_context(request, membership, project, GenerateForm())
+    form = GenerateForm(workspace=membership.workspace)
+    context = _project_context(request, membership, project, form)
     if target == "gallery":
         return render(request, f"{template}#gallery", context)
     if target == "gallery-more":
