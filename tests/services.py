@@ -60,7 +60,7 @@ def celery_worker(django_db_setup, sandbox):
     if not settings.S3_BUCKET:
         pytest.skip("Integration tests store images in S3: use `make test`.")
     LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / "test-worker.log"
+    log_path = LOGS / f"test-worker-{settings.DATABASES['default']['NAME']}.log"
     env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
     celery = [sys.executable, "-m", "celery", "-A", "recraft_studio"]
     subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True,
