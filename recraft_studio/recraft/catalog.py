@@ -66,6 +66,7 @@ STYLE_LABELS = {
     "logo_raster": "Logo (raster)",
 }
 
+# fmt: off
 # Appendix, "List of styles". A style missing from a model's table is "not available"
 # on that model; an empty tuple means the style exists but takes no substyle.
 _V3_SUBSTYLES: dict[str, tuple[str, ...]] = {
@@ -117,6 +118,7 @@ _V2_SUBSTYLES: dict[str, tuple[str, ...]] = {
         "pictogram",
     ),
 }
+# fmt: on
 SUBSTYLES: dict[Model, dict[str, tuple[str, ...]]] = {
     Model.V3: _V3_SUBSTYLES,
     Model.V2: _V2_SUBSTYLES,
@@ -127,15 +129,20 @@ STYLES: tuple[str, ...] = tuple(STYLE_LABELS)
 
 #: Base styles a custom style can be built on (Getting started, Styles).
 CUSTOM_STYLE_BASES: tuple[str, ...] = (
-    "realistic_image", "digital_illustration", "vector_illustration", "icon",
+    "realistic_image",
+    "digital_illustration",
+    "vector_illustration",
+    "icon",
 )
 
 # Appendix, "List of image sizes".
+# fmt: off
 SIZES: tuple[str, ...] = (
     "1024x1024", "1365x1024", "1024x1365", "1536x1024", "1024x1536", "1820x1024",
     "1024x1820", "1024x2048", "2048x1024", "1434x1024", "1024x1434", "1024x1280",
     "1280x1024", "1024x1707", "1707x1024",
 )
+# fmt: on
 DEFAULT_SIZE = "1024x1024"
 
 # Auxiliary, Text Layout, "Supported characters". The trailing space of the docs'
@@ -288,73 +295,157 @@ OPERATIONS: dict[Op, Operation] = {
     o.op: o
     for o in (
         Operation(
-            Op.GENERATE, "/images/generations", "Generate",
-            raster_price=40, vector_price=80,
-            takes_prompt=True, prompt_required=True, takes_style=True, takes_n=True,
-            takes_controls=True, takes_size=True, takes_text_layout=True,
+            Op.GENERATE,
+            "/images/generations",
+            "Generate",
+            raster_price=40,
+            vector_price=80,
+            takes_prompt=True,
+            prompt_required=True,
+            takes_style=True,
+            takes_n=True,
+            takes_controls=True,
+            takes_size=True,
+            takes_text_layout=True,
             models=(Model.V3, Model.V2),
         ),
         Operation(
-            Op.CREATE_STYLE, "/styles", "Create style", raster_price=40,
-            files=("file1", "file2", "file3", "file4", "file5"), result="style",
+            Op.CREATE_STYLE,
+            "/styles",
+            "Create style",
+            raster_price=40,
+            files=("file1", "file2", "file3", "file4", "file5"),
+            result="style",
             # The docs' own create-style examples also send a single `file`; the spec
             # sends a repeated `images` field.
             file_aliases={"file1": ("file", "images")},
         ),
         Operation(
-            Op.IMAGE_TO_IMAGE, "/images/imageToImage", "Image to image",
-            raster_price=40, vector_price=80, files=("image",), file_aliases=_IMAGE,
-            limits=DEFAULT_LIMITS, takes_prompt=True, prompt_required=True,
-            takes_style=True, takes_n=True, takes_controls=True, takes_strength=True,
+            Op.IMAGE_TO_IMAGE,
+            "/images/imageToImage",
+            "Image to image",
+            raster_price=40,
+            vector_price=80,
+            files=("image",),
+            file_aliases=_IMAGE,
+            limits=DEFAULT_LIMITS,
+            takes_prompt=True,
+            prompt_required=True,
+            takes_style=True,
+            takes_n=True,
+            takes_controls=True,
+            takes_strength=True,
         ),
         Operation(
-            Op.INPAINT, "/images/inpaint", "Inpaint",
-            raster_price=40, vector_price=80, files=("image", "mask"),
-            file_aliases=_IMAGE, limits=DEFAULT_LIMITS, takes_prompt=True,
-            prompt_required=True, takes_style=True, takes_n=True, takes_controls=True,
+            Op.INPAINT,
+            "/images/inpaint",
+            "Inpaint",
+            raster_price=40,
+            vector_price=80,
+            files=("image", "mask"),
+            file_aliases=_IMAGE,
+            limits=DEFAULT_LIMITS,
+            takes_prompt=True,
+            prompt_required=True,
+            takes_style=True,
+            takes_n=True,
+            takes_controls=True,
         ),
         Operation(
-            Op.REPLACE_BACKGROUND, "/images/replaceBackground", "Replace background",
-            raster_price=40, vector_price=80, files=("image",), file_aliases=_IMAGE,
-            limits=DEFAULT_LIMITS, takes_prompt=True, prompt_required=True,
-            takes_style=True, takes_n=True, takes_controls=True,
+            Op.REPLACE_BACKGROUND,
+            "/images/replaceBackground",
+            "Replace background",
+            raster_price=40,
+            vector_price=80,
+            files=("image",),
+            file_aliases=_IMAGE,
+            limits=DEFAULT_LIMITS,
+            takes_prompt=True,
+            prompt_required=True,
+            takes_style=True,
+            takes_n=True,
+            takes_controls=True,
         ),
         Operation(
-            Op.GENERATE_BACKGROUND, "/images/generateBackground", "Generate background",
-            raster_price=40, vector_price=80, files=("image", "mask"),
-            file_aliases=_IMAGE, limits=DEFAULT_LIMITS, takes_prompt=True,
-            prompt_required=True, takes_style=True, takes_n=True, takes_controls=True,
+            Op.GENERATE_BACKGROUND,
+            "/images/generateBackground",
+            "Generate background",
+            raster_price=40,
+            vector_price=80,
+            files=("image", "mask"),
+            file_aliases=_IMAGE,
+            limits=DEFAULT_LIMITS,
+            takes_prompt=True,
+            prompt_required=True,
+            takes_style=True,
+            takes_n=True,
+            takes_controls=True,
         ),
         Operation(
-            Op.VECTORIZE, "/images/vectorize", "Vectorize", raster_price=10,
-            files=("file",), file_aliases=_FILE, limits=DEFAULT_LIMITS, result="image",
+            Op.VECTORIZE,
+            "/images/vectorize",
+            "Vectorize",
+            raster_price=10,
+            files=("file",),
+            file_aliases=_FILE,
+            limits=DEFAULT_LIMITS,
+            result="image",
             always_vector=True,
         ),
         Operation(
-            Op.REMOVE_BACKGROUND, "/images/removeBackground", "Remove background",
-            raster_price=10, files=("file",), file_aliases=_FILE, limits=DEFAULT_LIMITS,
+            Op.REMOVE_BACKGROUND,
+            "/images/removeBackground",
+            "Remove background",
+            raster_price=10,
+            files=("file",),
+            file_aliases=_FILE,
+            limits=DEFAULT_LIMITS,
             result="image",
         ),
         Operation(
-            Op.CRISP_UPSCALE, "/images/crispUpscale", "Crisp upscale", raster_price=4,
-            files=("file",), file_aliases=_FILE, limits=SMALL_TOOL_LIMITS, result="image",
-        ),
-        Operation(
-            Op.CREATIVE_UPSCALE, "/images/creativeUpscale", "Creative upscale",
-            raster_price=250, files=("file",), file_aliases=_FILE, limits=DEFAULT_LIMITS,
+            Op.CRISP_UPSCALE,
+            "/images/crispUpscale",
+            "Crisp upscale",
+            raster_price=4,
+            files=("file",),
+            file_aliases=_FILE,
+            limits=SMALL_TOOL_LIMITS,
             result="image",
         ),
         Operation(
-            Op.ERASE_REGION, "/images/eraseRegion", "Erase region", raster_price=2,
-            files=("image", "mask"), file_aliases=_IMAGE, limits=SMALL_TOOL_LIMITS,
+            Op.CREATIVE_UPSCALE,
+            "/images/creativeUpscale",
+            "Creative upscale",
+            raster_price=250,
+            files=("file",),
+            file_aliases=_FILE,
+            limits=DEFAULT_LIMITS,
+            result="image",
+        ),
+        Operation(
+            Op.ERASE_REGION,
+            "/images/eraseRegion",
+            "Erase region",
+            raster_price=2,
+            files=("image", "mask"),
+            file_aliases=_IMAGE,
+            limits=SMALL_TOOL_LIMITS,
             result="image",
         ),
         # The Pricing table lists no price for variations; the studio and the sandbox
         # charge them as raster generation on V3, per output image.
         Operation(
-            Op.VARIATE, "/images/variateImage", "Variations", raster_price=40,
-            files=("image",), file_aliases=_IMAGE, limits=DEFAULT_LIMITS,
-            takes_n=True, takes_size=True, size_required=True, takes_image_format=True,
+            Op.VARIATE,
+            "/images/variateImage",
+            "Variations",
+            raster_price=40,
+            files=("image",),
+            file_aliases=_IMAGE,
+            limits=DEFAULT_LIMITS,
+            takes_n=True,
+            takes_size=True,
+            size_required=True,
+            takes_image_format=True,
         ),
     )
 }
