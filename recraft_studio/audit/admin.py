@@ -7,7 +7,14 @@ from .models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the trail can be searched, never edited."""
 
-    list_display = ("created_at", "workspace", "actor_name", "verb", "estimated_cost", "actual_cost")
+    list_display = (
+        "created_at",
+        "workspace",
+        "actor_name",
+        "verb",
+        "estimated_cost",
+        "actual_cost",
+    )
     list_filter = ("verb", "workspace")
     search_fields = ("actor_name", "verb", "target_id")
 

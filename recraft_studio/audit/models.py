@@ -6,6 +6,17 @@ class AppendOnlyError(Exception):
     """Audit events are never changed or deleted once written."""
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk changes are refused as single ones are (a workspace's deletion still
+    takes its events with it: Django's cascade does not go through here)."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+
 class AuditEvent(models.Model):
     """One thing that happened, kept as it was.
 
@@ -30,6 +41,8 @@ class AuditEvent(models.Model):
     actual_cost = models.PositiveIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
