@@ -63,13 +63,25 @@ def celery_worker(django_db_setup, sandbox):
     log_path = LOGS / f"test-worker-{settings.DATABASES['default']['NAME']}.log"
     env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
     celery = [sys.executable, "-m", "celery", "-A", "recraft_studio"]
-    subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True)
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
-            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2",
-             "--hostname", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                *celery,
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while b" ready." not in log_path.read_bytes():

@@ -4,8 +4,13 @@ from recraft_studio.assets.forms import GenerateForm
 
 
 def form(**data):
-    base = {"prompt": "a red panda mascot", "model": "recraftv3", "style": "realistic_image",
-            "size": "1024x1024", "n": "1"}
+    base = {
+        "prompt": "a red panda mascot",
+        "model": "recraftv3",
+        "style": "realistic_image",
+        "size": "1024x1024",
+        "n": "1",
+    }
     return GenerateForm(data={**base, **data})
 
 

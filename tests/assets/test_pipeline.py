@@ -19,8 +19,13 @@ from tests.services import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-FORM = {"prompt": "two race cars on a track", "model": "recraftv3",
-        "style": "digital_illustration", "size": "1365x1024", "n": "2"}
+FORM = {
+    "prompt": "two race cars on a track",
+    "model": "recraftv3",
+    "style": "digital_illustration",
+    "size": "1365x1024",
+    "n": "2",
+}
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from recraft_studio.workspaces.models import Role
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, ProjectFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration,
-              pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_log_in_submit_a_prompt_and_see_the_images_appear(

@@ -84,9 +84,11 @@ def test_invalid_parameters_are_refused_before_any_request_is_sent(client, api):
 
 
 def test_an_unknown_token_is_an_auth_error_with_the_apis_message(api):
-    with RecraftClient(base_url=api.base_url, token="nope") as client:
-        with pytest.raises(errors.RecraftAuthError) as caught:
-            client.me()
+    with (
+        RecraftClient(base_url=api.base_url, token="nope") as client,
+        pytest.raises(errors.RecraftAuthError) as caught,
+    ):
+        client.me()
     assert caught.value.status == 401 and not caught.value.transient
     assert caught.value.message
 
@@ -112,9 +114,14 @@ def test_the_rate_limit_is_reported_with_retry_after(client, api):
     assert caught.value.transient and caught.value.retry_after > 0
 
 
-@pytest.mark.parametrize("mode, error", [("500", errors.RecraftServerError),
-                                         ("503", errors.RecraftServerError),
-                                         ("drop", errors.RecraftUnavailable)])
+@pytest.mark.parametrize(
+    "mode, error",
+    [
+        ("500", errors.RecraftServerError),
+        ("503", errors.RecraftServerError),
+        ("drop", errors.RecraftUnavailable),
+    ],
+)
 def test_server_failures_are_transient_errors(client, api, mode, error):
     api.set_faults(mode, count=1)
     with pytest.raises(error) as caught:

@@ -51,7 +51,9 @@ WORKER = textwrap.dedent(
     import json, sys, time
     from recraft_studio.recraft.ratelimit import SharedRateLimiter
     redis_url, namespace, limit, window, rounds = sys.argv[1:6]
-    limiter = SharedRateLimiter(redis_url, limit=int(limit), window=int(window), namespace=namespace)
+    limiter = SharedRateLimiter(
+        redis_url, limit=int(limit), window=int(window), namespace=namespace
+    )
     stamps = []
     for i in range(int(rounds)):
         permits = 1 + i % 3
@@ -65,8 +67,16 @@ WORKER = textwrap.dedent(
 def test_two_processes_together_never_exceed_the_limit():
     limit, window, rounds = 10, 2, 8  # each process asks for 1+2+3+1+2+3+1+2 = 15 permits
     namespace = f"t-{uuid.uuid4()}"
-    args = [sys.executable, "-c", WORKER, settings.REDIS_URL, namespace, str(limit),
-            str(window), str(rounds)]
+    args = [
+        sys.executable,
+        "-c",
+        WORKER,
+        settings.REDIS_URL,
+        namespace,
+        str(limit),
+        str(window),
+        str(rounds),
+    ]
     processes = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     stamps = []
     for process in processes:

@@ -90,7 +90,10 @@ def test_text_layout_takes_supported_characters_and_four_points_per_box():
     ok = [{"text": "RECRAFT", "bbox": box}]
     assert check_params(GENERATE, {"prompt": "x", "text_layout": ok}) == []
     # The docs' own example sends "Recraft": lower case reads as the listed capitals.
-    assert check_params(GENERATE, {"prompt": "x", "text_layout": [{"text": "Recraft", "bbox": box}]}) == []
+    assert (
+        check_params(GENERATE, {"prompt": "x", "text_layout": [{"text": "Recraft", "bbox": box}]})
+        == []
+    )
     accented = [{"text": "CAFÉ~", "bbox": box}]
     errors = check_params(GENERATE, {"prompt": "x", "text_layout": accented})
     assert fields(errors) == {"text_layout[0].text"}
@@ -118,7 +121,9 @@ def test_transforms_take_only_v3():
 def test_variations_need_a_size_and_take_png_or_webp():
     op = catalog.OPERATIONS[Op.VARIATE]
     assert fields(check_params(op, {})) == {"size"}
-    assert fields(check_params(op, {"size": "1024x1024", "image_format": "jpg"})) == {"image_format"}
+    assert fields(check_params(op, {"size": "1024x1024", "image_format": "jpg"})) == {
+        "image_format"
+    }
     assert check_params(op, {"size": "1024x1024", "image_format": "webp", "n": 2}) == []
 
 
