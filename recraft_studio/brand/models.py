@@ -1,9 +1,18 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from recraft_studio.recraft import catalog
 
 BASE_STYLE_CHOICES = [(s, catalog.STYLE_LABELS[s]) for s in catalog.CUSTOM_STYLE_BASES]
+
+#: How a brand style is named in a style select that also holds base styles; the
+#: generation form (`assets.forms.BRAND_PREFIX`) reads the same value.
+STYLE_CHOICE_PREFIX = "brand:"
+
+#: At most this many colours in a palette. The API documents no limit; more than a
+#: dozen "preferred colours" stop meaning anything to the model or to a person.
+PALETTE_MAX_COLORS = 12
 
 
 class BrandStyle(models.Model):
@@ -28,7 +37,14 @@ class BrandStyle(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "style_id"], name="style_id_per_workspace")
+            models.UniqueConstraint(
+                fields=["workspace", "style_id"], name="style_id_per_workspace"
+            ),
+            # One name per workspace (archived styles included), so a style select
+            # never offers two entries that read the same.
+            models.UniqueConstraint(
+                "workspace", Lower("name"), name="brand_style_name_per_workspace"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -37,6 +53,10 @@ class BrandStyle(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def choice_value(self) -> str:
+        return f"{STYLE_CHOICE_PREFIX}{self.pk}"
 
 
 class BrandStyleReference(models.Model):
@@ -53,6 +73,12 @@ class BrandStyleReference(models.Model):
 
     class Meta:
         ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["style", "position"], name="one_reference_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reference {self.position + 1} of {self.style}"
 
 
 class Palette(models.Model):
@@ -75,6 +101,9 @@ class Palette(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("workspace", Lower("name"), name="palette_name_per_workspace")
+        ]
 
     def __str__(self) -> str:
         return self.name

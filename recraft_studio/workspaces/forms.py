@@ -1,6 +1,13 @@
-from django import forms
+from __future__ import annotations
 
-from .models import Project
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from recraft_studio.recraft import catalog
+from recraft_studio.recraft.validation import check_size, check_style
+
+from . import encryption
+from .models import MODEL_CHOICES, SIZE_CHOICES, Project, Role
 
 
 class ProjectForm(forms.ModelForm):
@@ -8,3 +15,152 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}))
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.DESIGNER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class SignUpForm(UserCreationForm):
+    """A new account for the address an invitation was sent to."""
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.email = self.email
+        if commit:
+            user.save()
+        return user
+
+
+# --- the workspace's API token ---------------------------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    # `render_value=False`: the token never travels back to a browser, not even on an
+    # error, so a shoulder or a page cache cannot read it.
+    api_token = forms.CharField(
+        label="Recraft API token",
+        strip=True,
+        max_length=500,
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
+        ),
+        help_text="From your Recraft account's API page. Stored encrypted; only its last 4 "
+        "characters are ever shown.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not encryption.is_configured():
+            raise forms.ValidationError(
+                "This deployment has no encryption key (FIELD_ENCRYPTION_KEYS), so it cannot "
+                "store API tokens. Ask whoever runs it to set one."
+            )
+        return cleaned
+
+    def clean_api_token(self):
+        token = self.cleaned_data["api_token"]
+        if any(c.isspace() for c in token):
+            raise forms.ValidationError("An API token has no spaces in it; check what was pasted.")
+        if len(token) < 8:
+            raise forms.ValidationError("That is too short to be a Recraft API token.")
+        return token
+
+
+# --- project defaults ------------------------------------------------------------------------
+
+NO_DEFAULT = [("", "No default")]
+
+
+class ProjectDefaultsForm(forms.Form):
+    """Where the project's generation form starts: model, style, substyle, palette, size.
+
+    Base styles and brand styles share one select (a brand style is `brand:<pk>`,
+    as on the generation form), so a project can never default to both a `style`
+    and a `style_id`. The API's own rules check what is chosen.
+    """
+
+    model = forms.ChoiceField(required=False, choices=NO_DEFAULT + MODEL_CHOICES)
+    style = forms.ChoiceField(required=False)
+    substyle = forms.ChoiceField(required=False)
+    palette = forms.ModelChoiceField(queryset=None, required=False, empty_label="No default")
+    size = forms.ChoiceField(required=False, choices=NO_DEFAULT + SIZE_CHOICES)
+
+    def __init__(self, *args, workspace, project: Project, editable: bool = True, **kwargs):
+        from recraft_studio.brand.selectors import brand_styles_for, palettes_for
+
+        kwargs.setdefault("initial", self.initial_for(project))
+        super().__init__(*args, **kwargs)
+        self.brand_styles = {s.choice_value: s for s in brand_styles_for(workspace=workspace)}
+        choices = list(NO_DEFAULT)
+        if self.brand_styles:
+            choices.append(("Brand styles", [(k, s.name) for k, s in self.brand_styles.items()]))
+        choices.append(("Base styles", [(s, catalog.STYLE_LABELS[s]) for s in catalog.STYLES]))
+        self.fields["style"].choices = choices
+        self.fields["palette"].queryset = palettes_for(workspace=workspace)
+        self.fields["substyle"].choices = self.substyle_choices()
+        if not editable:
+            for field in self.fields.values():
+                field.disabled = True
+
+    @staticmethod
+    def initial_for(project: Project) -> dict:
+        brand = project.default_brand_style
+        return {
+            "model": project.default_model,
+            "style": brand.choice_value
+            if brand is not None and not brand.is_archived
+            else project.default_style,
+            "substyle": project.default_substyle,
+            "palette": project.default_palette_id,
+            "size": project.default_size,
+        }
+
+    def _current(self, name: str) -> str:
+        if self.is_bound:
+            return self.data.get(name) or ""
+        return str(self.initial.get(name) or "")
+
+    def substyle_choices(self) -> list[tuple[str, str]]:
+        model = self._current("model") or str(catalog.DEFAULT_MODEL)
+        style = self._current("style")
+        # A brand style or an unknown value offers none (SUBSTYLES is keyed by model).
+        offered = catalog.SUBSTYLES.get(model, {}).get(style, ())
+        if self.is_bound:
+            # Keep a submitted value listed, so the API's rule explains why it is wrong.
+            submitted = self.data.get("substyle")
+            if submitted and submitted not in offered:
+                offered = (*offered, submitted)
+        return [("", "None")] + [(s, s.replace("_", " ")) for s in offered]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        style = cleaned.get("style") or ""
+        brand = self.brand_styles.get(style)
+        errors = check_style(
+            model=cleaned.get("model") or None,
+            style=None if brand else (style or None),
+            substyle=cleaned.get("substyle") or None,
+            style_id=str(brand.style_id) if brand else None,
+        )
+        errors += check_size(cleaned.get("size") or None)
+        for error in errors:
+            name = "style" if error.field == "style_id" else error.field
+            self.add_error(name if name in self.fields else None, error.message)
+        cleaned["brand_style"] = brand
+        cleaned["base_style"] = "" if brand else style
+        return cleaned
