@@ -119,7 +119,7 @@ async def credits(request: Request) -> Response:
 
 @endpoint
 async def requests(request: Request) -> Response:
-    """GET the requests received, oldest first (`?path=` prefix, `?limit=`); DELETE forgets."""
+    """GET the requests received, oldest first (`?path=` a prefix from "/" or a last segment, `?limit=`); DELETE forgets."""
     guard(request)
     log = sandbox_of(request).log
     if request.method == "DELETE":

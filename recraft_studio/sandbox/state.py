@@ -188,6 +188,16 @@ class StyleRecord:
 # --- injected faults ------------------------------------------------------------------
 
 
+def path_matches(pattern: str | None, path: str) -> bool:
+    """How faults and the request log pick requests: a pattern starting with "/" is a
+    path prefix; any other is the last segment (`generations`)."""
+    if not pattern:
+        return True
+    if pattern.startswith("/"):
+        return path.startswith(pattern)
+    return path.rstrip("/").rsplit("/", 1)[-1] == pattern
+
+
 @dataclass
 class Fault:
     """Make the next `count` matching requests fail in one way.
@@ -203,11 +213,7 @@ class Fault:
     seconds: float = 0.0
 
     def matches(self, path: str) -> bool:
-        if not self.path:
-            return True
-        if self.path.startswith("/"):
-            return path.startswith(self.path)
-        return path.rstrip("/").rsplit("/", 1)[-1] == self.path
+        return path_matches(self.path, path)
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": self.count, "path": self.path, "seconds": self.seconds}
@@ -261,7 +267,7 @@ class RequestLog:
         self.entries.append(entry)
 
     def find(self, *, path: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        entries = [e for e in self.entries if not path or e["path"].startswith(path)]
+        entries = [e for e in self.entries if path_matches(path, e["path"])]
         return entries[-limit:] if limit else entries
 
 

@@ -83,6 +83,7 @@ def test_the_openai_client_retries_through_injected_503s(sandbox):
 
     assert response.data[0].url
     generations = sandbox.requests(path="/v1/images/generations")
+    assert sandbox.requests(path="generations") == generations
     assert [r["status"] for r in generations] == [503, 503, 200]
 
 
