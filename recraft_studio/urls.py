@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from recraft_studio.assets import views as assets
+from recraft_studio.audit import views as audit
+from recraft_studio.brand import views as brand
 from recraft_studio.core import views as core
 from recraft_studio.workspaces import views as workspaces
 
@@ -21,5 +23,102 @@ urlpatterns = [
     path("assets/<uuid:asset_id>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset_id>/file", assets.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/thumb", assets.asset_thumb, name="asset_thumb"),
+    # editing and galleries
+    path("w/<slug:workspace_slug>/gallery/", assets.gallery, name="workspace_gallery"),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/gallery/",
+        assets.gallery,
+        name="project_gallery",
+    ),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/upload/",
+        assets.asset_upload,
+        name="asset_upload",
+    ),
+    path("assets/<uuid:asset_id>/edit/<str:operation>/", assets.asset_edit, name="asset_edit"),
+    path("assets/<uuid:asset_id>/remix", assets.asset_remix, name="asset_remix"),
+    path("jobs/<uuid:job_id>/inputs/<str:name>", assets.job_input, name="job_input"),
+    # brand kit, members and workspace settings
+    path("w/<slug:workspace_slug>/brand/", brand.kit, name="brand_kit"),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/new/", brand.style_create, name="brand_style_create"
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/",
+        brand.style_detail,
+        name="brand_style",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/rename/",
+        brand.style_rename,
+        name="brand_style_rename",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/archive/",
+        brand.style_archive,
+        name="brand_style_archive",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/unarchive/",
+        brand.style_unarchive,
+        name="brand_style_unarchive",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/delete/",
+        brand.style_delete,
+        name="brand_style_delete",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/references/<int:reference_pk>",
+        brand.style_reference_file,
+        name="brand_style_reference",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/palettes/new/", brand.palette_create, name="palette_create"
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/palettes/extract/",
+        brand.palette_extract,
+        name="palette_extract",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/palettes/<int:palette_pk>/",
+        brand.palette_edit,
+        name="palette",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/palettes/<int:palette_pk>/delete/",
+        brand.palette_delete,
+        name="palette_delete",
+    ),
+    path("w/<slug:workspace_slug>/members/", workspaces.members, name="members"),
+    path(
+        "w/<slug:workspace_slug>/members/<int:member_pk>/role/",
+        workspaces.member_role,
+        name="member_role",
+    ),
+    path(
+        "w/<slug:workspace_slug>/members/<int:member_pk>/remove/",
+        workspaces.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "w/<slug:workspace_slug>/invitations/<int:invitation_pk>/revoke/",
+        workspaces.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", workspaces.invitation_accept, name="invitation_accept"),
+    path(
+        "w/<slug:workspace_slug>/settings/",
+        workspaces.workspace_settings,
+        name="workspace_settings",
+    ),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/settings/",
+        workspaces.project_settings,
+        name="project_settings",
+    ),
+    # audit trail
+    path("w/<slug:workspace_slug>/audit/", audit.trail, name="audit_trail"),
     path("admin/", admin.site.urls),
 ]

@@ -5,15 +5,31 @@ from .models import Asset, Job
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "workspace", "project", "operation", "status", "estimated_cost",
-                    "actual_cost", "created_at")
+    list_display = (
+        "id",
+        "workspace",
+        "project",
+        "operation",
+        "status",
+        "estimated_cost",
+        "actual_cost",
+        "created_at",
+    )
     list_filter = ("status", "operation", "workspace")
     readonly_fields = [f.name for f in Job._meta.fields]
 
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    list_display = ("id", "workspace", "project", "operation", "content_type", "width", "height",
-                    "created_at")
+    list_display = (
+        "id",
+        "workspace",
+        "project",
+        "operation",
+        "content_type",
+        "width",
+        "height",
+        "created_at",
+    )
     list_filter = ("operation", "content_type", "workspace")
     readonly_fields = [f.name for f in Asset._meta.fields]

@@ -105,6 +105,15 @@ def store_input(data: bytes, facts: FileFacts) -> str:
     return _put(key, data)
 
 
+def store_pending(data: bytes) -> str:
+    """An upload that was refused, kept for the fix the page offers; any format.
+
+    Keyed by content like the rest, so offering the fix twice stores nothing new.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    return _put(f"pending/{digest[:2]}/{digest}", data)
+
+
 def store_thumbnail(data: bytes, facts: FileFacts, original_key: str) -> str:
     """A WEBP of at most 512 px a side; an SVG is its own thumbnail."""
     if facts.content_type == "image/svg+xml":

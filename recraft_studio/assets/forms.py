@@ -7,13 +7,16 @@ API's parameters, runs those rules, and puts each error on the field it concerns
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from django import forms
 
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
-from recraft_studio.recraft.validation import FieldError, check_params
+from recraft_studio.recraft.validation import FieldError, check_mask, check_params, inspect_image
+
+from .models import OPERATION_CHOICES
 
 #: Where an API parameter's error is shown on the form.
 FIELD_FOR_PARAM = {
@@ -69,7 +72,9 @@ class StyledForm(ApiRulesForm):
     style = forms.ChoiceField(required=False, initial="realistic_image")
     substyle = forms.ChoiceField(required=False)
     palette = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="No palette",
+        queryset=None,
+        required=False,
+        empty_label="No palette",
         help_text="Sent as the preferred colours and background colour.",
     )
 
@@ -196,3 +201,545 @@ class GenerateForm(StyledForm):
             "negative_prompt": data.get("negative_prompt") or None,
         }
         return {k: v for k, v in params.items() if v is not None}
+
+
+# --- remix: a form prefilled with what an earlier job was sent ----------------------------
+
+
+def initial_from_job(job, *, palettes=()) -> dict[str, Any]:
+    """Form initial values that repeat `job`: its parameters, brand style and palette.
+
+    A palette is found again when one of `palettes` still sends exactly the colours
+    the job was sent; otherwise the colours are not carried over.
+    """
+    params = dict(job.params)
+    controls = dict(params.pop("controls", None) or {})
+    initial: dict[str, Any] = {
+        k: v for k, v in params.items() if k not in ("style_id", "response_format")
+    }
+    if job.brand_style_id is not None:
+        initial["style"] = f"{BRAND_PREFIX}{job.brand_style_id}"
+        initial.pop("substyle", None)
+    if "artistic_level" in controls:
+        initial["artistic_level"] = controls["artistic_level"]
+    if controls.get("no_text"):
+        initial["no_text"] = True
+    colours = {k: controls[k] for k in ("colors", "background_color") if k in controls}
+    if colours:
+        for palette in palettes:
+            if palette.to_controls() == colours:
+                initial["palette"] = palette.pk
+                break
+    return initial
+
+
+# --- editing tools ------------------------------------------------------------------------
+
+
+class ToolForm(ApiRulesForm):
+    """A tool run on a source asset, judged before anything is queued or spent.
+
+    Besides the API's rules on the parameters (`ApiRulesForm`), the source image and
+    the mask are checked against the tool's documented upload limits
+    (`validation.inspect_image`, `validation.check_mask`). Where the studio can fix
+    the image (scale it down to fit), the form offers it as the `fit` option.
+    `inputs()` then holds the files to send under the API's field names
+    (`catalog.OPERATIONS[op].files`).
+    """
+
+    description = ""
+
+    fit = forms.BooleanField(required=False, label="Scale the image down to fit this tool")
+    mask = forms.FileField(
+        required=False,
+        label="Mask",
+        help_text="A grayscale PNG of the image's size: white is what changes, black stays.",
+        widget=forms.FileInput(
+            attrs={"accept": "image/png,image/webp,image/jpeg", "data-mask-input": "true"}
+        ),
+    )
+
+    def __init__(self, *args, source, workspace=None, check_source: bool = True, **kwargs):
+        """`check_source=False` skips reading the source image: for partial refreshes
+        (the substyle list, the price) that never submit."""
+        self.source = source
+        self.spec = catalog.OPERATIONS[self.operation]
+        self.limits = self.spec.limits or catalog.DEFAULT_LIMITS
+        if isinstance(self, StyledForm):
+            kwargs["workspace"] = workspace
+        else:
+            self.workspace = workspace
+        super().__init__(*args, **kwargs)
+        self._source_bytes: bytes | None = None
+        self._inputs: dict[str, bytes] = {}
+        self.problem = self._diagnose() if check_source else None
+        if not self.spec.has_mask:
+            del self.fields["mask"]
+        else:
+            # htmx swaps the form after a post; the chosen or painted mask file stays.
+            self.fields["mask"].widget.attrs["hx-preserve"] = "true"
+        if self.problem is not None and self.problem.can_fit:
+            label = self.problem.fit_label
+            self.fields["fit"].label = label[:1].upper() + label[1:]
+        else:
+            del self.fields["fit"]
+
+    # --- the source image ----------------------------------------------------------
+
+    @property
+    def source_bytes(self) -> bytes:
+        if self._source_bytes is None:
+            from . import files
+
+            self._source_bytes = files.read(self.source.file_key)
+        return self._source_bytes
+
+    def _diagnose(self):
+        from . import images
+
+        if self.source.is_svg:
+            return images.Problem(
+                "The tools work on raster images (PNG, JPG or WEBP); this image is an SVG."
+            )
+        return images.diagnose(self.source_bytes, self.limits)
+
+    # --- cost ------------------------------------------------------------------------
+
+    def _value(self, name: str) -> str:
+        if self.is_bound:
+            return str(self.data.get(name) or "")
+        value = self.initial.get(name, self.fields[name].initial if name in self.fields else None)
+        return "" if value is None else str(value)
+
+    def priced_style(self) -> str:
+        """The style the call is priced by: a brand style's base, or the base style."""
+        style = self._value("style") if "style" in self.fields else ""
+        if style.startswith(BRAND_PREFIX):
+            brand = getattr(self, "brand_styles", {}).get(style)
+            return brand.base_style if brand else ""
+        return style
+
+    def outputs(self) -> int | None:
+        """Images the call would make; None while the number asked for is not valid."""
+        if not self.spec.takes_n:
+            return 1
+        try:
+            n = int(self._value("n") or 1)
+        except ValueError:
+            return None
+        return n if catalog.N_MIN <= n <= catalog.N_MAX else None
+
+    def estimate(self) -> int | None:
+        """API units the call would cost with the values now in the form."""
+        n = self.outputs()
+        if n is None:
+            return None
+        return self.spec.price(model=str(catalog.Model.V3), style=self.priced_style(), n=n)
+
+    def unit_price(self) -> int:
+        return self.spec.unit_price(model=str(catalog.Model.V3), style=self.priced_style())
+
+    # --- checks ------------------------------------------------------------------------
+
+    def clean(self):
+        cleaned = super().clean()
+        from . import images
+
+        problem = self.problem
+        data = None if self.source.is_svg else self.source_bytes
+        if problem is not None:
+            if problem.can_fit and cleaned.get("fit"):
+                try:
+                    data = images.refit(data, self.limits)
+                except FieldError as error:
+                    self.add_error("fit", error.message)
+                    return cleaned
+            elif problem.can_fit:
+                # The problem itself is shown above the option; this says what to do.
+                self.add_error(
+                    "fit", "Tick this to send a scaled-down copy, or pick another image."
+                )
+                return cleaned
+            else:
+                self.add_error(
+                    None, "Nothing was sent: this image does not fit the tool (see above)."
+                )
+                return cleaned
+        try:
+            info = inspect_image(data, limits=self.limits, field="image")
+        except FieldError as error:
+            self.add_error(None, error.message)
+            return cleaned
+        inputs = {self.spec.files[0]: data}
+        if self.spec.has_mask:
+            mask = self._clean_mask(cleaned.get("mask"), (info.width, info.height))
+            if mask is None:
+                return cleaned
+            inputs["mask"] = mask
+        self._inputs = inputs
+        return cleaned
+
+    def _clean_mask(self, upload, size: tuple[int, int]) -> bytes | None:
+        from . import images
+
+        if not upload:
+            self.add_error("mask", "Paint the area to change over the image, or upload a mask.")
+            return None
+        if upload.size > self.limits.max_bytes:
+            self.add_error(
+                "mask",
+                f"The mask file is {upload.size / catalog.MB:.1f} MB; the limit is "
+                f"{self.limits.max_bytes // catalog.MB} MB.",
+            )
+            return None
+        mask = upload.read()
+        sniffed = images.sniff(mask)
+        source_size = (self.source.width, self.source.height)
+        if sniffed and sniffed[1:] == source_size and size != source_size:
+            # Painted on the original; the image is being scaled down, so is the mask.
+            mask = images.scale_mask(mask, size)
+        try:
+            check_mask(mask, image_size=size, limits=self.limits)
+        except FieldError as error:
+            self.add_error("mask", error.message)
+            return None
+        if not images.mask_has_white(mask):
+            self.add_error("mask", "The mask is all black, so nothing would change: paint an area.")
+            return None
+        return mask
+
+    def inputs(self) -> dict[str, bytes]:
+        """The files to send, by API field name; valid once `is_valid()` is true."""
+        return dict(self._inputs)
+
+    def to_params(self) -> dict[str, Any]:
+        return {}
+
+
+class StyledToolForm(ToolForm, StyledForm):
+    """A tool that takes a prompt and a style: base or brand style, substyle, palette.
+
+    The transforms take only recraftv3, so only its styles are offered and the model is
+    sent as such (and so recorded on the new assets).
+    """
+
+    field_order = ["prompt", "strength", "style", "substyle", "palette", "n", "negative_prompt"]
+
+    prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=False,
+        help_text=f"At most {catalog.PROMPT_MAX_BYTES} bytes.",
+    )
+    n = forms.IntegerField(
+        label="Images",
+        initial=1,
+        widget=forms.NumberInput(attrs={"min": catalog.N_MIN, "max": catalog.N_MAX}),
+        help_text=f"{catalog.N_MIN} to {catalog.N_MAX}.",
+    )
+    negative_prompt = forms.CharField(
+        required=False,
+        strip=False,
+        label="Leave out",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What to leave out"}),
+    )
+
+    default_model = str(catalog.Model.V3)
+
+    def __init__(self, *args, source, workspace=None, initial=None, **kwargs):
+        initial = dict(initial or {})
+        if "style" not in initial:
+            initial["style"] = self._source_style(source)
+        super().__init__(*args, source=source, workspace=workspace, initial=initial, **kwargs)
+        base = _choices(catalog.styles_for(self.default_model), catalog.STYLE_LABELS)
+        self.fields["style"].choices = [
+            (group, base if group == "Base styles" else options)
+            for group, options in self.fields["style"].choices
+        ]
+
+    @staticmethod
+    def _source_style(source) -> str:
+        """Start from the style the source was made in, when the tools offer it."""
+        brand = source.brand_style
+        if brand is not None and brand.archived_at is None:
+            return f"{BRAND_PREFIX}{brand.pk}"
+        if source.style in catalog.styles_for(str(catalog.Model.V3)):
+            return source.style
+        return "realistic_image"
+
+    def to_params(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        params = {
+            "prompt": data.get("prompt"),
+            "model": self.default_model,
+            **self.style_params(),
+            "n": data.get("n"),
+            "negative_prompt": data.get("negative_prompt") or None,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+
+class ImageToImageForm(StyledToolForm):
+    operation = Op.IMAGE_TO_IMAGE
+    description = "Redraw the whole picture from a prompt, keeping its composition."
+
+    strength = forms.FloatField(
+        initial=0.5,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 1, "step": 0.05}),
+        help_text="0 keeps the picture almost as it is; 1 keeps little of it.",
+    )
+
+    def to_params(self) -> dict[str, Any]:
+        return {**super().to_params(), "strength": self.cleaned_data.get("strength")}
+
+
+class InpaintForm(StyledToolForm):
+    operation = Op.INPAINT
+    description = "Paint over a region and describe what should be there instead."
+
+
+class ReplaceBackgroundForm(StyledToolForm):
+    operation = Op.REPLACE_BACKGROUND
+    description = "Keep the subject; describe a new background."
+
+
+class GenerateBackgroundForm(StyledToolForm):
+    operation = Op.GENERATE_BACKGROUND
+    description = "Paint the area the new background fills and describe it."
+
+
+class VectorizeForm(ToolForm):
+    operation = Op.VECTORIZE
+    description = "Trace the picture into an SVG."
+
+
+class RemoveBackgroundForm(ToolForm):
+    operation = Op.REMOVE_BACKGROUND
+    description = "Cut the subject out onto transparency."
+
+
+class CrispUpscaleForm(ToolForm):
+    operation = Op.CRISP_UPSCALE
+    description = "A larger, sharper copy; fine for small images."
+
+
+class CreativeUpscaleForm(ToolForm):
+    operation = Op.CREATIVE_UPSCALE
+    description = "A larger copy with invented fine detail and faces."
+
+
+class EraseRegionForm(ToolForm):
+    operation = Op.ERASE_REGION
+    description = "Paint over something to remove it."
+
+
+class VariateForm(ToolForm):
+    operation = Op.VARIATE
+    description = "New takes on the picture, at a size you choose."
+    field_order = ["size", "n", "random_seed", "image_format"]
+
+    size = forms.ChoiceField(choices=catalog.size_choices())
+    n = forms.IntegerField(
+        label="Images",
+        initial=1,
+        widget=forms.NumberInput(attrs={"min": catalog.N_MIN, "max": catalog.N_MAX}),
+        help_text=f"{catalog.N_MIN} to {catalog.N_MAX}.",
+    )
+    random_seed = forms.IntegerField(
+        required=False,
+        label="Seed",
+        widget=forms.NumberInput(attrs={"min": 0, "max": 2**32 - 1}),
+        help_text="Leave empty for a new one; the seed used is recorded, so a remix repeats it.",
+    )
+    image_format = forms.ChoiceField(
+        required=False,
+        label="Format",
+        choices=[(str(f), str(f).upper()) for f in catalog.ImageFormat],
+        initial=str(catalog.ImageFormat.PNG),
+    )
+
+    def __init__(self, *args, source, initial=None, **kwargs):
+        initial = dict(initial or {})
+        initial.setdefault("size", self._closest_size(source.width, source.height))
+        super().__init__(*args, source=source, initial=initial, **kwargs)
+
+    @staticmethod
+    def _closest_size(width: int, height: int) -> str:
+        """The documented size whose shape is nearest the source's."""
+        ratio = width / height if height else 1
+
+        def distance(size: str) -> float:
+            w, h = catalog.parse_size(size)
+            return abs(w / h - ratio)
+
+        return min(catalog.SIZES, key=distance)
+
+    def clean_random_seed(self):
+        seed = self.cleaned_data.get("random_seed")
+        if seed is None and not self.errors:
+            # Drawn here rather than by the API, so lineage can record it.
+            seed = secrets.randbelow(2**32)
+        return seed
+
+    def to_params(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        params = {
+            "size": data.get("size"),
+            "n": data.get("n"),
+            "random_seed": data.get("random_seed"),
+            "image_format": data.get("image_format") or None,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+
+TOOL_FORMS: dict[Op, type[ToolForm]] = {
+    form.operation: form
+    for form in (
+        ImageToImageForm,
+        InpaintForm,
+        ReplaceBackgroundForm,
+        GenerateBackgroundForm,
+        EraseRegionForm,
+        RemoveBackgroundForm,
+        VectorizeForm,
+        CrispUpscaleForm,
+        CreativeUpscaleForm,
+        VariateForm,
+    )
+}
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    """An image a person brings in; it becomes the root of a lineage in the project."""
+
+    file = forms.FileField(
+        required=False,
+        label="Image",
+        widget=forms.FileInput(attrs={"accept": "image/*"}),
+    )
+    #: A signed reference to a file refused a moment ago, for the fix the page offered.
+    pending = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        from .images import UPLOAD_LIMITS
+
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = UPLOAD_LIMITS.describe() + "."
+        self.problem = None
+        self.data_bytes: bytes | None = None
+
+    def clean(self):
+        from . import images
+
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if cleaned.get("pending") and not upload:
+            return cleaned  # the view reads the stashed file and applies the fix
+        if not upload:
+            self.add_error("file", "Choose an image to upload.")
+            return cleaned
+        if upload.size > images.HARD_MAX_BYTES:
+            self.add_error(
+                "file",
+                f"The file is {upload.size / catalog.MB:.1f} MB; the studio reads files up to "
+                f"{images.HARD_MAX_BYTES // catalog.MB} MB.",
+            )
+            return cleaned
+        data = upload.read()
+        self.problem = images.diagnose(data, images.UPLOAD_LIMITS, field="file")
+        if self.problem is not None:
+            self.add_error("file", self.problem.message)
+        self.data_bytes = data
+        return cleaned
+
+
+# --- galleries ----------------------------------------------------------------------------
+
+GALLERY_OPERATIONS = [(v, label) for v, label in OPERATION_CHOICES if v != Op.CREATE_STYLE]
+
+
+class GalleryFilterForm(forms.Form):
+    """The gallery's filters. Choices come from lists read once, so validating them
+    costs no query and a page costs the same number of queries whatever is chosen."""
+
+    q = forms.CharField(
+        required=False,
+        label="Search prompts",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search prompts"}),
+    )
+    project = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    operation = forms.ChoiceField(
+        required=False, choices=[("", "Any operation"), *GALLERY_OPERATIONS]
+    )
+    style = forms.ChoiceField(required=False)
+    author = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, choices, with_project: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.with_project = with_project
+        if with_project:
+            self.fields["project"].choices = [("", "All projects")] + [
+                (p.pk, p.name) for p in choices.projects
+            ]
+        else:
+            del self.fields["project"]
+        styles = [
+            ("", "Any style"),
+            ("Base styles", _choices(catalog.STYLES, catalog.STYLE_LABELS)),
+        ]
+        if choices.brand_styles:
+            brands = [(f"{BRAND_PREFIX}{b.pk}", b.name) for b in choices.brand_styles]
+            styles.insert(1, ("Brand styles", brands))
+        self.fields["style"].choices = styles
+        self.fields["author"].choices = [("", "Anyone")] + [
+            (m.user_id, m.user.get_username()) for m in choices.members
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            # Neither end of an inverted range is applied: it would hide everything.
+            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_from", "")
+        return cleaned
+
+    def filters(self):
+        """The valid filters; a field with an error is left out rather than failing the page."""
+        from .selectors import GalleryFilters
+
+        if not self.is_bound:
+            return GalleryFilters()
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        style = data.get("style") or ""
+        brand_id = int(style[len(BRAND_PREFIX) :]) if style.startswith(BRAND_PREFIX) else None
+        return GalleryFilters(
+            project_id=data.get("project"),
+            operation=data.get("operation") or "",
+            style="" if brand_id else style,
+            brand_style_id=brand_id,
+            author_id=data.get("author"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            q=(data.get("q") or "").strip(),
+        )
+
+    def query(self, **extra) -> str:
+        """The filters as a query string, for links that keep them (load more)."""
+        from django.utils.http import urlencode
+
+        values = {}
+        if self.is_bound:
+            values = {k: self.data.get(k) for k in self.fields if self.data.get(k)}
+        values.update({k: v for k, v in extra.items() if v})
+        return urlencode(values)

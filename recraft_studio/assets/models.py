@@ -3,9 +3,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from recraft_studio.recraft.catalog import OPERATIONS, Op
+from recraft_studio.recraft.catalog import OPERATIONS, STYLE_LABELS, Op
 
-OPERATION_CHOICES = [(str(op), o.label) for op, o in OPERATIONS.items()] + [("upload", "Upload")]
+#: The operation of an asset a person uploaded: the root of its lineage, made by no job.
+UPLOAD = "upload"
+OPERATION_CHOICES = [(str(op), o.label) for op, o in OPERATIONS.items()] + [(UPLOAD, "Upload")]
 
 
 class JobStatus(models.TextChoices):
@@ -18,6 +20,30 @@ class JobStatus(models.TextChoices):
 
 
 FINISHED = frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED})
+
+#: How a job's parameters are labelled where lineage is shown, in this order.
+PARAMETER_LABELS = (
+    ("prompt", "Prompt"),
+    ("negative_prompt", "Leave out"),
+    ("model", "Model"),
+    ("style", "Style"),
+    ("substyle", "Substyle"),
+    ("strength", "Strength"),
+    ("size", "Size"),
+    ("n", "Images"),
+    ("random_seed", "Seed"),
+    ("image_format", "Output format"),
+)
+CONTROL_LABELS = (("artistic_level", "Artistic level"), ("no_text", "No text"))
+
+
+def _readable(key: str, value):
+    """A parameter's value as a person reads it (style names by their labels)."""
+    if key == "style":
+        return STYLE_LABELS.get(value, value)
+    if key == "substyle":
+        return str(value).replace("_", " ")
+    return value
 
 
 class Job(models.Model):
@@ -77,6 +103,35 @@ class Job(models.Model):
     def prompt(self) -> str:
         return self.params.get("prompt", "")
 
+    @property
+    def seed(self) -> int | None:
+        """The seed the API was sent, when the operation takes one (variations)."""
+        return self.params.get("random_seed")
+
+    def parameter_rows(self) -> list[dict]:
+        """What the API was sent, as labelled rows a person can read (files aside).
+
+        Colours come back as hex strings in `colors` so the page can show swatches.
+        """
+        rows = [
+            {"label": label, "value": _readable(key, self.params[key])}
+            for key, label in PARAMETER_LABELS
+            if self.params.get(key) not in (None, "")
+        ]
+        if self.brand_style_id is not None:
+            rows.append({"label": "Brand style", "value": self.brand_style.name})
+        controls = self.params.get("controls") or {}
+        for key, label in CONTROL_LABELS:
+            if controls.get(key) not in (None, ""):
+                rows.append({"label": label, "value": controls[key]})
+        colors = ["#{:02x}{:02x}{:02x}".format(*c["rgb"]) for c in controls.get("colors") or []]
+        if colors:
+            rows.append({"label": "Colours", "value": " ".join(colors), "colors": colors})
+        if background := controls.get("background_color"):
+            hex_bg = "#{:02x}{:02x}{:02x}".format(*background["rgb"])
+            rows.append({"label": "Background", "value": hex_bg, "colors": [hex_bg]})
+        return rows
+
 
 class Asset(models.Model):
     """An image in our storage: an output of a job, or an upload.
@@ -130,9 +185,24 @@ class Asset(models.Model):
                 name="one_asset_per_job_output",
             )
         ]
+        # Each gallery filter has an index that ends in the page order, so a filtered
+        # page is a seek plus a short scan whatever the gallery's size. The prompt
+        # search's trigram index is PostgreSQL-only and lives in migration 0004.
         indexes = [
             models.Index(fields=["workspace", "-created_at", "-id"]),
             models.Index(fields=["project", "-created_at", "-id"]),
+            models.Index(
+                fields=["workspace", "operation", "-created_at", "-id"],
+                name="asset_ws_operation_idx",
+            ),
+            models.Index(
+                fields=["workspace", "style", "-created_at", "-id"], name="asset_ws_style_idx"
+            ),
+            models.Index(fields=["brand_style", "-created_at", "-id"], name="asset_brand_idx"),
+            models.Index(
+                fields=["workspace", "created_by", "-created_at", "-id"],
+                name="asset_ws_author_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,6 +211,14 @@ class Asset(models.Model):
     @property
     def is_svg(self) -> bool:
         return self.content_type == "image/svg+xml"
+
+    @property
+    def style_label(self) -> str:
+        return STYLE_LABELS.get(self.style, self.style)
+
+    @property
+    def is_upload(self) -> bool:
+        return self.operation == UPLOAD
 
     @property
     def extension(self) -> str:

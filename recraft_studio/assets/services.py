@@ -16,6 +16,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,12 +35,18 @@ from recraft_studio.recraft.errors import (
     RecraftRateLimited,
 )
 from recraft_studio.recraft.ratelimit import SharedRateLimiter
-from recraft_studio.recraft.validation import RequestInvalid, check_params
+from recraft_studio.recraft.validation import (
+    FieldError,
+    RequestInvalid,
+    check_params,
+    check_uploads,
+    inspect_image,
+)
 from recraft_studio.workspaces.models import Membership, Project
 from recraft_studio.workspaces.selectors import recraft_credentials
 
-from . import files
-from .models import FINISHED, Asset, Job, JobStatus
+from . import files, images
+from .models import FINISHED, UPLOAD, Asset, Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +107,19 @@ def job_submit(
     if project.workspace_id != membership.workspace_id:
         raise PermissionDenied("The project belongs to another workspace.")
     operation = Op(operation)
+    spec = catalog.OPERATIONS[operation]
     params = {k: v for k, v in params.items() if v is not None and v != ""}
-    errors = check_params(catalog.OPERATIONS[operation], params)
+    errors = check_params(spec, params)
     if errors:
         raise RequestInvalid(errors)
+    if spec.files and operation != Op.CREATE_STYLE:
+        # The tool's upload limits, once more: nothing the API would refuse is paid for.
+        try:
+            check_uploads(spec, inputs or {})
+        except FieldError as error:
+            raise RequestInvalid([error])
+    if source_asset is not None and source_asset.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The source image belongs to another workspace.")
     stored_inputs = {}
     for name, data in (inputs or {}).items():
         facts = files.inspect(data)
@@ -138,6 +154,77 @@ def job_submit(
     job_id = str(job.id)
     transaction.on_commit(lambda: job_run_task.delay(job_id))
     return job
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+#: How long a refused upload is kept for the fix the page offers (scale down, convert).
+PENDING_UPLOAD_MAX_AGE = 60 * 60
+_PENDING_SALT = "assets.pending-upload"
+
+
+@transaction.atomic
+def asset_upload(*, membership: Membership, project: Project, data: bytes) -> Asset:
+    """Keep an image a person brought in: an Asset with no job and no parent.
+
+    It must fit at least one tool (`images.UPLOAD_LIMITS`); each tool checks its own,
+    stricter limits when it is run.
+    """
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot upload images.")
+    if project.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The project belongs to another workspace.")
+    inspect_image(data, limits=images.UPLOAD_LIMITS, field="file")
+    facts = files.inspect(data)
+    file_key = files.store_original(data, facts)
+    thumb_key = files.store_thumbnail(data, facts, file_key)
+    asset = Asset.objects.create(
+        workspace=membership.workspace,
+        project=project,
+        created_by=membership.user,
+        operation=UPLOAD,
+        file_key=file_key,
+        thumb_key=thumb_key,
+        content_type=facts.content_type,
+        width=facts.width,
+        height=facts.height,
+        size_bytes=facts.size_bytes,
+        sha256=facts.sha256,
+    )
+    audit_record(
+        workspace=membership.workspace,
+        project=project,
+        actor=membership.user,
+        verb="asset.uploaded",
+        target=asset,
+        data={"sha256": facts.sha256, "width": facts.width, "height": facts.height},
+    )
+    return asset
+
+
+def upload_stash(*, membership: Membership, project: Project, data: bytes) -> str:
+    """Keep a refused upload for a moment, so its fix needs no second upload.
+
+    Returns a signed token naming the stored bytes, the workspace and the project; it
+    is only honoured for them, and for `PENDING_UPLOAD_MAX_AGE` seconds.
+    """
+    key = files.store_pending(data)
+    payload = {"k": key, "w": membership.workspace_id, "p": project.pk}
+    return signing.dumps(payload, salt=_PENDING_SALT, compress=True)
+
+
+def upload_unstash(*, membership: Membership, project: Project, token: str) -> bytes:
+    """The bytes a token from `upload_stash` names; raise `FieldError` when it is stale."""
+    try:
+        payload = signing.loads(token, salt=_PENDING_SALT, max_age=PENDING_UPLOAD_MAX_AGE)
+    except signing.BadSignature:
+        raise FieldError("file", "That upload has expired; choose the file again.")
+    if payload.get("w") != membership.workspace_id or payload.get("p") != project.pk:
+        raise FieldError("file", "That upload belongs elsewhere; choose the file again.")
+    try:
+        return files.read(payload["k"])
+    except (OSError, KeyError):
+        raise FieldError("file", "That upload has expired; choose the file again.")
 
 
 # --- the worker's pipeline ------------------------------------------------------------------
@@ -287,7 +374,9 @@ def job_run(*, job_id) -> Job:
         if job.response is None:
             result = _call_api(job)
             job = _record_response(job_id, result)
-            job = Job.objects.select_related("workspace", "source_asset", "brand_style").get(pk=job_id)
+            job = Job.objects.select_related("workspace", "source_asset", "brand_style").get(
+                pk=job_id
+            )
         for index in range(len(job.response["images"])):
             asset_persist(job=job, index=index)
         return _finish(job_id)

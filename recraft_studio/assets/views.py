@@ -1,35 +1,44 @@
-"""Pages for generating, following jobs, browsing the gallery and fetching files.
+"""Pages for generating, editing, following jobs, browsing galleries and fetching files.
 
 Views stay thin: a selector finds what the user may see (404 otherwise), a form
 checks input, a service writes. htmx requests get a named partial of the same page.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
-from recraft_studio.recraft.validation import RequestInvalid
-from recraft_studio.workspaces.selectors import project_get
+from recraft_studio.brand.selectors import palettes_for
+from recraft_studio.recraft import catalog
+from recraft_studio.recraft.catalog import Op
+from recraft_studio.recraft.validation import FieldError, RequestInvalid
+from recraft_studio.workspaces.selectors import (
+    membership_get,
+    project_generate_initial,
+    project_get,
+)
 
-from . import selectors, services
-from .forms import GenerateForm
+from . import files, images, selectors, services
+from .forms import TOOL_FORMS, GalleryFilterForm, GenerateForm, UploadForm, initial_from_job
 
 ASSETS_CHANGED = "assets-changed"
 
 
 def _project_context(request, membership, project, form):
-    page = selectors.gallery_page(project.assets.all(), cursor=request.GET.get("cursor"))
     return {
+        **_gallery_context(request, membership, project),
         "membership": membership,
         "workspace": membership.workspace,
         "project": project,
         "form": form,
         "jobs": selectors.project_jobs_recent(project=project),
-        "page": page,
     }
 
 
@@ -66,12 +75,13 @@ def project_detail(request, workspace_slug, project_slug):
     if target == "substyle-field":
         form = GenerateForm(data=request.GET, workspace=membership.workspace)
         return render(request, f"{template}#substyle-field", {"form": form})
-    form = GenerateForm(workspace=membership.workspace)
+    # The form starts from the project's defaults (set on its settings page).
+    form = GenerateForm(workspace=membership.workspace, initial=project_generate_initial(project))
     context = _project_context(request, membership, project, form)
     if target == "gallery":
         return render(request, f"{template}#gallery", context)
     if target == "gallery-more":
-        return render(request, f"{template}#gallery-page", context)
+        return render(request, "assets/gallery.html#gallery-page", context)
     return render(request, template, context)
 
 
@@ -90,17 +100,49 @@ def job_status(request, job_id):
 @login_required
 @require_GET
 def asset_detail(request, asset_id):
-    asset = selectors.asset_get(user=request.user, asset_id=asset_id)
-    return render(
-        request,
-        "assets/asset.html",
-        {
-            "asset": asset,
-            "project": asset.project,
-            "workspace": asset.workspace,
-            "children": asset.children.all(),
-        },
+    """An image with where it came from, what was made from it, and every tool."""
+    membership, asset = selectors.asset_get_with_membership(user=request.user, asset_id=asset_id)
+    template = "assets/asset.html"
+    context = {
+        "asset": asset,
+        "project": asset.project,
+        "workspace": asset.workspace,
+        "membership": membership,
+        "job": asset.job,
+        "descendants": selectors.asset_descendants(asset),
+        "jobs": selectors.source_jobs_recent(asset=asset, limit=5),
+    }
+    if request.htmx and request.htmx.target == "made-from-this":
+        return render(request, f"{template}#made-from-this", context)
+    context.update(
+        ancestors=selectors.asset_ancestors(asset),
+        tools=_tool_menu(asset) if membership.can_generate else [],
     )
+    return render(request, template, context)
+
+
+def _tool_menu(asset) -> list[dict]:
+    """Every tool, its price before anything is run, and where it opens."""
+    menu = []
+    for op, form_class in TOOL_FORMS.items():
+        spec = catalog.OPERATIONS[op]
+        if spec.takes_style:
+            price = f"{spec.raster_price} units an image, {spec.vector_price} in vector styles"
+        elif spec.takes_n:
+            price = f"{spec.raster_price} units an image"
+        else:
+            price = f"{spec.raster_price} units"
+        menu.append(
+            {
+                "op": str(op),
+                "label": spec.label,
+                "description": form_class.description,
+                "price": price,
+                "has_mask": spec.has_mask,
+                "url": reverse("asset_edit", args=[asset.pk, str(op)]),
+            }
+        )
+    return menu
 
 
 def _serve(request, asset, key, *, content_type, download_name=None):
@@ -118,7 +160,9 @@ def _serve(request, asset, key, *, content_type, download_name=None):
     response["Cache-Control"] = "private, max-age=31536000, immutable"
     if content_type == "image/svg+xml":
         # An SVG opened directly must never run script or load anything in our origin.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        )
     return response
 
 
@@ -128,7 +172,9 @@ def asset_file(request, asset_id):
     """The original as the API produced it; `?download=1` saves it under a clean name."""
     asset = selectors.asset_get(user=request.user, asset_id=asset_id)
     name = asset.download_name if request.GET.get("download") else None
-    return _serve(request, asset, asset.file_key, content_type=asset.content_type, download_name=name)
+    return _serve(
+        request, asset, asset.file_key, content_type=asset.content_type, download_name=name
+    )
 
 
 @login_required
@@ -137,3 +183,262 @@ def asset_thumb(request, asset_id):
     asset = selectors.asset_get(user=request.user, asset_id=asset_id)
     content_type = "image/svg+xml" if asset.thumb_key.endswith(".svg") else "image/webp"
     return _serve(request, asset, asset.thumb_key, content_type=content_type)
+
+
+@login_required
+@require_GET
+def job_input(request, job_id, name):
+    """A file a job sent to the API (the image or mask), kept for lineage and remix."""
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    key = job.inputs.get(name)
+    if not key:
+        raise Http404("The job sent no such file.")
+    content_type = INPUT_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    return _serve(request, None, key, content_type=content_type)
+
+
+INPUT_TYPES = {ext: content_type for content_type, ext in files.EXTENSIONS.items()}
+
+
+# --- editing ----------------------------------------------------------------------------------
+
+
+def _tool_form(op, asset, membership, *, data=None, upload=None, initial=None, check=True):
+    return TOOL_FORMS[op](
+        data,
+        upload,
+        initial=initial,
+        source=asset,
+        workspace=membership.workspace,
+        check_source=check,
+    )
+
+
+def _remix_of(request, asset, op):
+    """The earlier result `?remix=` names, when it was made by this tool from this asset."""
+    remix_id = request.GET.get("remix")
+    if not remix_id:
+        return None
+    try:
+        remix = selectors.asset_get(user=request.user, asset_id=remix_id)
+    except Http404:
+        return None
+    if remix.parent_id != asset.pk or remix.job is None or remix.job.operation != op:
+        return None
+    return remix
+
+
+def _edit_context(request, membership, asset, op, form, *, remix=None):
+    spec = catalog.OPERATIONS[op]
+    upscale_url = None
+    problem = form.problem
+    if problem is not None and problem.needs_upscale and op != Op.CRISP_UPSCALE:
+        upscale_url = reverse("asset_edit", args=[asset.pk, str(Op.CRISP_UPSCALE)])
+    initial_mask_url = ""
+    if remix is not None and "mask" in remix.job.inputs:
+        initial_mask_url = reverse("job_input", args=[remix.job_id, "mask"])
+    return {
+        "asset": asset,
+        "project": asset.project,
+        "workspace": asset.workspace,
+        "membership": membership,
+        "op": str(op),
+        "tool": spec,
+        "form": form,
+        "tools": _tool_menu(asset),
+        "jobs": selectors.source_jobs_recent(asset=asset),
+        "results": asset.children.order_by("-created_at")[:24],
+        "remix": remix,
+        "initial_mask_url": initial_mask_url,
+        "upscale_url": upscale_url,
+        "tool_url": reverse("asset_edit", args=[asset.pk, str(op)]),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_edit(request, asset_id, operation):
+    """One tool on one image: its form, its price, and the jobs it has run here."""
+    membership, asset = selectors.asset_get_with_membership(user=request.user, asset_id=asset_id)
+    try:
+        op = Op(operation)
+        TOOL_FORMS[op]
+    except (ValueError, KeyError):
+        raise Http404("No such tool.")
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot edit images.")
+    template = "assets/edit.html"
+    target = request.htmx.target if request.htmx else None
+
+    if request.method == "POST":
+        form = _tool_form(op, asset, membership, data=request.POST, upload=request.FILES)
+        submitted = False
+        if form.is_valid():
+            try:
+                services.job_submit(
+                    membership=membership,
+                    project=asset.project,
+                    operation=op,
+                    params=form.to_params(),
+                    inputs=form.inputs(),
+                    source_asset=asset,
+                    brand_style=getattr(form, "brand_style", None),
+                )
+                submitted = True
+            except RequestInvalid as exc:
+                form.add_api_errors(exc.errors)
+        if submitted and not request.htmx:
+            return redirect(request.path)
+        context = _edit_context(request, membership, asset, op, form)
+        if request.htmx:
+            return render(request, f"{template}#tool-response", context)
+        return render(request, template, context)
+
+    if target in ("substyle-field", "tool-cost"):
+        # Refreshing a part of the form: no need to judge the source image again.
+        form = _tool_form(op, asset, membership, data=request.GET, check=False)
+        return render(request, f"{template}#{target}", {"form": form, "tool": form.spec})
+    if target == "tool-results":
+        context = _edit_context(
+            request, membership, asset, op, _tool_form(op, asset, membership, check=False)
+        )
+        return render(request, f"{template}#tool-results", context)
+    remix = _remix_of(request, asset, op)
+    initial = None
+    if remix is not None:
+        initial = initial_from_job(remix.job, palettes=palettes_for(workspace=asset.workspace))
+    form = _tool_form(op, asset, membership, initial=initial)
+    return render(
+        request, template, _edit_context(request, membership, asset, op, form, remix=remix)
+    )
+
+
+@login_required
+@require_GET
+def asset_remix(request, asset_id):
+    """Open the form that made this image again, with what it was sent.
+
+    A generation reopens the project's generate form; a tool result reopens that tool
+    on the image it was made from.
+    """
+    membership, asset = selectors.asset_get_with_membership(user=request.user, asset_id=asset_id)
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot generate images.")
+    job = asset.job
+    if job is None:
+        messages.info(request, "An uploaded image has nothing to remix; use a tool on it.")
+        return redirect("asset", asset_id=asset.pk)
+    if job.operation == Op.GENERATE:
+        initial = initial_from_job(job, palettes=palettes_for(workspace=asset.workspace))
+        form = GenerateForm(initial=initial, workspace=membership.workspace)
+        context = _project_context(request, membership, asset.project, form)
+        context["remix"] = asset
+        return render(request, "assets/project.html", context)
+    if asset.parent_id is None:
+        messages.info(request, "The image this was made from is gone, so it cannot be remixed.")
+        return redirect("asset", asset_id=asset.pk)
+    url = reverse("asset_edit", args=[asset.parent_id, job.operation])
+    return redirect(f"{url}?{urlencode({'remix': asset.pk})}")
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_upload(request, workspace_slug, project_slug):
+    """Bring an image into the project; refused files come back with the fix on offer."""
+    membership, project = project_get(
+        user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+    )
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot upload images.")
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    pending = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data.get("pending"):
+                data = services.upload_unstash(
+                    membership=membership, project=project, token=form.cleaned_data["pending"]
+                )
+                data = images.fix(data, images.UPLOAD_LIMITS)
+            else:
+                data = form.data_bytes
+            asset = services.asset_upload(membership=membership, project=project, data=data)
+        except FieldError as error:
+            form.add_error("file", error.message)
+        else:
+            return redirect("asset", asset_id=asset.pk)
+    elif form.problem is not None and (form.problem.can_fit or form.problem.can_convert):
+        pending = services.upload_stash(
+            membership=membership, project=project, data=form.data_bytes
+        )
+    return render(
+        request,
+        "assets/upload.html",
+        {
+            "membership": membership,
+            "workspace": membership.workspace,
+            "project": project,
+            "form": form,
+            "problem": form.problem,
+            "pending": pending,
+        },
+    )
+
+
+# --- galleries --------------------------------------------------------------------------------
+
+
+def _gallery_context(request, membership, project=None):
+    """A gallery page: the filters from the query string, and one keyset page.
+
+    The number of queries is fixed: the filter choices (projects, brand styles,
+    members; one query each) and the page itself, whatever the filters or the page.
+    """
+    workspace = membership.workspace
+    choices = selectors.gallery_choices(workspace=workspace)
+    filter_form = GalleryFilterForm(
+        request.GET or None, choices=choices, with_project=project is None
+    )
+    queryset = selectors.gallery_assets(
+        workspace=workspace, project=project, filters=filter_form.filters()
+    )
+    page = selectors.gallery_page(queryset, cursor=request.GET.get("cursor"))
+    if project is None:
+        gallery_url = reverse("workspace_gallery", args=[workspace.slug])
+    else:
+        gallery_url = reverse("project_gallery", args=[workspace.slug, project.slug])
+    return {
+        "filter_form": filter_form,
+        "page": page,
+        "gallery_url": gallery_url,
+        "next_query": filter_form.query(cursor=page.next_cursor) if page.next_cursor else "",
+        "show_project": project is None,
+    }
+
+
+@login_required
+@require_GET
+def gallery(request, workspace_slug, project_slug=None):
+    """The workspace's images (or one project's), filtered, newest first, page by page."""
+    if project_slug is None:
+        membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+        project = None
+    else:
+        membership, project = project_get(
+            user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+        )
+    context = {
+        **_gallery_context(request, membership, project),
+        "membership": membership,
+        "workspace": membership.workspace,
+        "project": project,
+    }
+    template = "assets/gallery.html"
+    target = request.htmx.target if request.htmx else None
+    if target == "gallery-results":
+        return render(request, f"{template}#results", context)
+    if target == "gallery-more":
+        return render(request, f"{template}#gallery-page", context)
+    return render(request, template, context)

@@ -119,7 +119,10 @@ async def credits(request: Request) -> Response:
 
 @endpoint
 async def requests(request: Request) -> Response:
-    """GET the requests received, oldest first (`?path=` a prefix from "/" or a last segment, `?limit=`); DELETE forgets."""
+    """GET the requests received, oldest first; DELETE forgets them.
+
+    `?path=` is a prefix when it starts with "/", else a last segment; `?limit=` keeps
+    the newest entries."""
     guard(request)
     log = sandbox_of(request).log
     if request.method == "DELETE":

@@ -13,8 +13,13 @@ def url(project):
     return reverse("project", args=[project.workspace.slug, project.slug])
 
 
-VALID = {"prompt": "two race cars on a track", "model": "recraftv3",
-         "style": "digital_illustration", "size": "1024x1024", "n": "2"}
+VALID = {
+    "prompt": "two race cars on a track",
+    "model": "recraftv3",
+    "style": "digital_illustration",
+    "size": "1024x1024",
+    "n": "2",
+}
 
 
 def test_the_page_shows_the_generation_form_and_the_sandbox_badge(designer, project, logged_in):
