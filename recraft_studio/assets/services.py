@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recraft_studio.audit.services import audit_record
+from recraft_studio.audit.services import BudgetExceeded, audit_record, budget_check
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
 from recraft_studio.recraft.client import CallResult, RecraftClient
@@ -42,7 +42,7 @@ from recraft_studio.recraft.validation import (
     check_uploads,
     inspect_image,
 )
-from recraft_studio.workspaces.models import Membership, Project
+from recraft_studio.workspaces.models import Membership, Project, Workspace
 from recraft_studio.workspaces.selectors import recraft_credentials
 
 from . import files, images
@@ -128,6 +128,12 @@ def job_submit(
         raise PermissionDenied("The brand style belongs to another workspace.")
     base_style = brand_style.base_style if brand_style is not None else ""
     estimated = estimate_cost(operation, params, base_style=base_style)
+    # Submissions to one workspace take turns here, so the budget sees each of them.
+    Workspace.objects.select_for_update().filter(pk=membership.workspace_id).first()
+    try:
+        budget_check(workspace=membership.workspace, cost=estimated)
+    except BudgetExceeded as exc:
+        raise RequestInvalid([FieldError("budget", str(exc))])
     job = Job.objects.create(
         workspace=membership.workspace,
         project=project,

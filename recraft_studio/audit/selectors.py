@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -98,3 +98,56 @@ def spend_since(*, workspace, since: datetime) -> Spend:
         .order_by("-units")
     ]
     return Spend(total=total, by_project=by_project, by_actor=by_actor)
+
+
+#: Events that settle a submitted job: after one of these its estimate is no longer pending.
+SETTLING_VERBS = ("job.completed", "job.failed", "job.canceled")
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """Where a workspace stands against its monthly budget, in API units.
+
+    `charged` is what the API charged this month; `pending` what submitted jobs not
+    yet settled are estimated to cost, so two quick submissions cannot both slip under
+    the cap.
+    """
+
+    budget: int | None
+    charged: int
+    pending: int
+
+    @property
+    def committed(self) -> int:
+        return self.charged + self.pending
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.budget is None else max(self.budget - self.committed, 0)
+
+    def allows(self, cost: int) -> bool:
+        return self.budget is None or self.committed + cost <= self.budget
+
+
+def budget_status(*, workspace) -> BudgetStatus:
+    """The month's standing, read from the trail: charges, and estimates still open."""
+    events = AuditEvent.objects.filter(workspace=workspace)
+    charged = (
+        events.filter(created_at__gte=month_start(), actual_cost__isnull=False).aggregate(
+            units=Sum("actual_cost")
+        )["units"]
+        or 0
+    )
+    settled = events.filter(verb__in=SETTLING_VERBS).values("target_id")
+    pending = (
+        events.filter(verb="job.submitted")
+        .exclude(target_id__in=settled)
+        .aggregate(units=Sum("estimated_cost"))["units"]
+        or 0
+    )
+    return BudgetStatus(budget=workspace.monthly_budget, charged=charged, pending=pending)

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from recraft_studio.workspaces.selectors import membership_get
@@ -77,7 +76,7 @@ def trail(request, workspace_slug):
     except ValueError:
         before = None
     items, next_before = selectors.events_page(events, before=before)
-    month_start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = selectors.month_start()
     context = {
         "membership": membership,
         "workspace": workspace,

@@ -14,7 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recraft_studio.audit.services import audit_record
+from recraft_studio.audit.services import BudgetExceeded, audit_record, budget_check
+from recraft_studio.recraft import catalog
+from recraft_studio.recraft.catalog import Op
 from recraft_studio.recraft.errors import (
     RecraftAuthError,
     RecraftBadRequest,
@@ -125,6 +127,10 @@ def brand_style_create(
     if errors:
         raise errors[0]
     infos = check_style_references(list(references), field="references")
+    try:
+        budget_check(workspace=workspace, cost=catalog.OPERATIONS[Op.CREATE_STYLE].price())
+    except BudgetExceeded as exc:
+        raise FieldError("budget", str(exc))
     stored = [
         files.store_reference(data, info) for data, info in zip(references, infos, strict=True)
     ]

@@ -47,6 +47,18 @@ class SignUpForm(UserCreationForm):
 # --- the workspace's API token ---------------------------------------------------------------
 
 
+class BudgetForm(forms.Form):
+    monthly_budget = forms.IntegerField(
+        label="Monthly budget (API units)",
+        required=False,
+        min_value=1,
+        max_value=100_000_000,
+        widget=forms.NumberInput(attrs={"placeholder": "No cap", "step": 100}),
+        help_text="Jobs that would take this calendar month (UTC) past it are refused before "
+        "anything is spent. 1,000 units are 1 USD. Leave empty for no cap.",
+    )
+
+
 class ApiTokenForm(forms.Form):
     # `render_value=False`: the token never travels back to a browser, not even on an
     # error, so a shoulder or a page cache cannot read it.

@@ -32,6 +32,11 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     api_token_encrypted = models.TextField(blank=True, default="", editable=False)
     api_token_last4 = models.CharField(max_length=4, blank=True, default="", editable=False)
+    monthly_budget = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="API units the workspace may spend per calendar month (UTC); empty for no cap.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

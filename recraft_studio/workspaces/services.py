@@ -317,6 +317,25 @@ def workspace_api_token_clear(*, membership: Membership) -> Workspace:
     return workspace
 
 
+@transaction.atomic
+def workspace_budget_set(*, membership: Membership, budget: int | None) -> Workspace:
+    """Cap (or uncap, with None) the API units the workspace spends per month."""
+    _require_owner(membership)
+    workspace = Workspace.objects.select_for_update().get(pk=membership.workspace_id)
+    if workspace.monthly_budget != budget:
+        previous = workspace.monthly_budget
+        workspace.monthly_budget = budget
+        workspace.save(update_fields=["monthly_budget"])
+        audit_record(
+            workspace=workspace,
+            actor=membership.user,
+            verb="workspace.budget_set",
+            target=workspace,
+            data={"from": previous, "to": budget},
+        )
+    return workspace
+
+
 def workspace_api_tokens_rotate() -> int:
     """Re-encrypt every stored token with the newest key; the number re-encrypted."""
     rotated = 0

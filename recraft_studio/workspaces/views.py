@@ -13,11 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from recraft_studio.audit.selectors import budget_status
 from recraft_studio.recraft.errors import RecraftAuthError, RecraftError
 
 from . import encryption, selectors, services
 from .forms import (
     ApiTokenForm,
+    BudgetForm,
     InviteForm,
     ProjectDefaultsForm,
     ProjectForm,
@@ -276,8 +278,26 @@ def workspace_settings(request, workspace_slug):
     membership = selectors.membership_get(user=request.user, workspace_slug=workspace_slug)
     workspace = membership.workspace
     token_form = ApiTokenForm() if membership.can_manage_members else None
+    budget_form = (
+        BudgetForm(initial={"monthly_budget": workspace.monthly_budget})
+        if membership.can_manage_members
+        else None
+    )
     if request.method == "POST":
         _require_owner(membership)
+        if request.POST.get("action") == "budget":
+            budget_form = BudgetForm(request.POST)
+            if budget_form.is_valid():
+                budget = budget_form.cleaned_data["monthly_budget"]
+                services.workspace_budget_set(membership=membership, budget=budget)
+                messages.success(
+                    request,
+                    f"The monthly budget is now {budget:,} API units."
+                    if budget
+                    else "The workspace has no monthly budget now.",
+                )
+                return redirect("workspace_settings", workspace_slug=workspace_slug)
+            return _settings_page(request, membership, token_form, budget_form)
         if request.POST.get("action") == "clear":
             services.workspace_api_token_clear(membership=membership)
             messages.success(request, "The workspace's API token is removed.")
@@ -307,6 +327,11 @@ def workspace_settings(request, workspace_slug):
                 if unchecked:
                     messages.warning(request, unchecked)
                 return redirect("workspace_settings", workspace_slug=workspace_slug)
+    return _settings_page(request, membership, token_form, budget_form)
+
+
+def _settings_page(request, membership, token_form, budget_form):
+    workspace = membership.workspace
     return render(
         request,
         "workspaces/settings.html",
@@ -314,6 +339,8 @@ def workspace_settings(request, workspace_slug):
             "membership": membership,
             "workspace": workspace,
             "token_form": token_form,
+            "budget_form": budget_form,
+            "budget": budget_status(workspace=workspace),
             "api": _api_status(workspace),
         },
     )
