@@ -59,10 +59,29 @@ ALL_SUBSTYLES = sorted(
 )
 
 
+class SeedForm(forms.Form):
+    """A `random_seed` field: the studio draws one when it is left empty.
+
+    Drawn here rather than by the API, so lineage records the seed every image was made
+    with and a remix can make the same image again.
+    """
+
+    random_seed = forms.IntegerField(
+        required=False,
+        label="Seed",
+        widget=forms.NumberInput(attrs={"min": 0, "max": 2**32 - 1, "placeholder": "Random"}),
+        help_text="Leave empty for a new one; the seed used is recorded, so a remix repeats it.",
+    )
+
+    def clean_random_seed(self):
+        seed = self.cleaned_data.get("random_seed")
+        return secrets.randbelow(2**32) if seed is None else seed
+
+
 BRAND_PREFIX = "brand:"
 
 
-class StyledForm(ApiRulesForm):
+class StyledForm(SeedForm, ApiRulesForm):
     """A form for an endpoint that takes a style: base or brand style, substyle, palette.
 
     Base styles and the workspace's brand styles share one select, so `style` and
@@ -199,6 +218,7 @@ class GenerateForm(StyledForm):
             "size": data.get("size"),
             "n": data.get("n"),
             "negative_prompt": data.get("negative_prompt") or None,
+            "random_seed": data.get("random_seed"),
         }
         return {k: v for k, v in params.items() if v is not None}
 
@@ -423,7 +443,16 @@ class StyledToolForm(ToolForm, StyledForm):
     sent as such (and so recorded on the new assets).
     """
 
-    field_order = ["prompt", "strength", "style", "substyle", "palette", "n", "negative_prompt"]
+    field_order = [
+        "prompt",
+        "strength",
+        "style",
+        "substyle",
+        "palette",
+        "n",
+        "negative_prompt",
+        "random_seed",
+    ]
 
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -474,6 +503,7 @@ class StyledToolForm(ToolForm, StyledForm):
             **self.style_params(),
             "n": data.get("n"),
             "negative_prompt": data.get("negative_prompt") or None,
+            "random_seed": data.get("random_seed"),
         }
         return {k: v for k, v in params.items() if v is not None}
 
@@ -532,7 +562,7 @@ class EraseRegionForm(ToolForm):
     description = "Paint over something to remove it."
 
 
-class VariateForm(ToolForm):
+class VariateForm(SeedForm, ToolForm):
     operation = Op.VARIATE
     description = "New takes on the picture, at a size you choose."
     field_order = ["size", "n", "random_seed", "image_format"]
@@ -543,12 +573,6 @@ class VariateForm(ToolForm):
         initial=1,
         widget=forms.NumberInput(attrs={"min": catalog.N_MIN, "max": catalog.N_MAX}),
         help_text=f"{catalog.N_MIN} to {catalog.N_MAX}.",
-    )
-    random_seed = forms.IntegerField(
-        required=False,
-        label="Seed",
-        widget=forms.NumberInput(attrs={"min": 0, "max": 2**32 - 1}),
-        help_text="Leave empty for a new one; the seed used is recorded, so a remix repeats it.",
     )
     image_format = forms.ChoiceField(
         required=False,
@@ -572,13 +596,6 @@ class VariateForm(ToolForm):
             return abs(w / h - ratio)
 
         return min(catalog.SIZES, key=distance)
-
-    def clean_random_seed(self):
-        seed = self.cleaned_data.get("random_seed")
-        if seed is None and not self.errors:
-            # Drawn here rather than by the API, so lineage can record it.
-            seed = secrets.randbelow(2**32)
-        return seed
 
     def to_params(self) -> dict[str, Any]:
         data = self.cleaned_data

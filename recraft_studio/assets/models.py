@@ -105,7 +105,7 @@ class Job(models.Model):
 
     @property
     def seed(self) -> int | None:
-        """The seed the API was sent, when the operation takes one (variations)."""
+        """The seed the API was sent (the studio draws one for every generative call)."""
         return self.params.get("random_seed")
 
     def parameter_rows(self) -> list[dict]:

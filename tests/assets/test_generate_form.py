@@ -15,7 +15,14 @@ def form(**data):
 
 
 def test_a_complete_form_becomes_the_api_parameters():
-    f = form(substyle="hdr", n="2", negative_prompt="blur", artistic_level="3", no_text="on")
+    f = form(
+        substyle="hdr",
+        n="2",
+        negative_prompt="blur",
+        artistic_level="3",
+        no_text="on",
+        random_seed="42",
+    )
     assert f.is_valid(), f.errors
     assert f.to_params() == {
         "prompt": "a red panda mascot",
@@ -26,7 +33,21 @@ def test_a_complete_form_becomes_the_api_parameters():
         "n": 2,
         "negative_prompt": "blur",
         "controls": {"artistic_level": 3, "no_text": True},
+        "random_seed": 42,
     }
+
+
+def test_without_a_seed_the_studio_draws_one_so_the_image_can_be_made_again():
+    first, second = form(), form()
+    assert first.is_valid() and second.is_valid()
+    seeds = first.to_params()["random_seed"], second.to_params()["random_seed"]
+    assert all(0 <= s < 2**32 for s in seeds) and seeds[0] != seeds[1]
+
+
+def test_a_seed_out_of_range_is_an_error_on_the_seed_field():
+    f = form(random_seed=str(2**32))
+    assert not f.is_valid()
+    assert "0 to 4294967295" in f.errors["random_seed"][0]
 
 
 def test_a_prompt_over_1000_bytes_is_an_error_on_the_prompt_field():

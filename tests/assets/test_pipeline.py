@@ -128,3 +128,17 @@ def test_running_out_of_credits_fails_the_job_with_the_apis_reason(studio):
     assert not Asset.objects.filter(job=job).exists()
     failed = AuditEvent.objects.get(verb="job.failed", target_id=str(job.id))
     assert "run out of API units" in failed.data["reason"]
+
+
+def test_the_recorded_seed_makes_the_same_image_again_stored_once(studio, s3):
+    client, project, _ = studio
+    first = finished(submit(client, project, n="1"))
+    seed = first.params["random_seed"]  # drawn by the studio, since the form left it empty
+    again = finished(submit(client, project, n="1", random_seed=str(seed)))
+    other = finished(submit(client, project, n="1"))
+
+    a, b, c = (Asset.objects.get(job=j) for j in (first, again, other))
+    assert a.sha256 == b.sha256 and a.file_key == b.file_key
+    assert c.sha256 != a.sha256
+    listed = s3.list_objects_v2(Bucket=settings.S3_BUCKET, Prefix=f"originals/{a.sha256[:2]}/")
+    assert [o["Key"] for o in listed["Contents"]].count(a.file_key) == 1

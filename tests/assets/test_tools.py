@@ -93,6 +93,8 @@ def test_inpainting_queues_a_job_with_the_image_the_mask_and_the_source(
     job = Job.objects.get()
     assert job.operation == Op.INPAINT and job.source_asset == source and job.project == project
     assert job.created_by == user and job.status == "queued"
+    seed = job.params.pop("random_seed")  # drawn by the studio, so lineage records it
+    assert 0 <= seed < 2**32
     assert job.params == {
         "prompt": "a hat",
         "model": "recraftv3",
