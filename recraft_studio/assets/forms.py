@@ -6,6 +6,7 @@ API's parameters, runs those rules, and puts each error on the field it concerns
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from typing import Any
@@ -203,6 +204,50 @@ class GenerateForm(StyledForm):
         help_text="0 is simple and static, 5 dynamic and eccentric.",
     )
     no_text = forms.BooleanField(required=False, label="No text in the image")
+    text_layout = forms.CharField(
+        required=False,
+        label="Words in the image",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "RECRAFT 30 45 30 10\nAI 62 45 8 10",
+                "spellcheck": "false",
+            }
+        ),
+        help_text="Recraft V3 only. One word per line, then its box: left, top, width and "
+        "height, in % of the image. Letters, digits and common symbols.",
+    )
+
+    def clean_text_layout(self) -> list[dict[str, Any]] | None:
+        """Lines of `WORD left top width height` (percent) → the API's text layout."""
+        layout = []
+        for number, line in enumerate(self.cleaned_data.get("text_layout", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            word, *numbers = line.split()
+            try:
+                left, top, width, height = (round(float(n.rstrip("%")) / 100, 4) for n in numbers)
+            except ValueError:
+                raise forms.ValidationError(
+                    f"Line {number} ({line.strip()!r}): give a word, then four numbers: "
+                    "left, top, width and height in % of the image."
+                )
+            if not all(math.isfinite(v) for v in (left, top, width, height)):
+                raise forms.ValidationError(
+                    f"Line {number} ({line.strip()!r}): the box's numbers must be plain numbers."
+                )
+            if width <= 0 or height <= 0:
+                raise forms.ValidationError(
+                    f"Line {number} ({line.strip()!r}): the box needs a width and a height."
+                )
+            right, bottom = round(left + width, 4), round(top + height, 4)
+            layout.append(
+                {
+                    "text": word,
+                    "bbox": [[left, top], [right, top], [right, bottom], [left, bottom]],
+                }
+            )
+        return layout or None
 
     def to_params(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -218,9 +263,26 @@ class GenerateForm(StyledForm):
             "size": data.get("size"),
             "n": data.get("n"),
             "negative_prompt": data.get("negative_prompt") or None,
+            "text_layout": data.get("text_layout"),
             "random_seed": data.get("random_seed"),
         }
         return {k: v for k, v in params.items() if v is not None}
+
+
+def _percent(value: float) -> str:
+    return f"{round(value * 100, 2):g}"
+
+
+def text_layout_lines(layout: list[dict[str, Any]]) -> str:
+    """The API's text layout as the lines the generate form takes (the inverse of
+    `GenerateForm.clean_text_layout` for rectangular boxes)."""
+    lines = []
+    for item in layout:
+        xs = [point[0] for point in item["bbox"]]
+        ys = [point[1] for point in item["bbox"]]
+        box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+        lines.append(" ".join([item["text"], *(_percent(v) for v in box)]))
+    return "\n".join(lines)
 
 
 # --- remix: a form prefilled with what an earlier job was sent ----------------------------
@@ -237,6 +299,8 @@ def initial_from_job(job, *, palettes=()) -> dict[str, Any]:
     initial: dict[str, Any] = {
         k: v for k, v in params.items() if k not in ("style_id", "response_format")
     }
+    if initial.get("text_layout"):
+        initial["text_layout"] = text_layout_lines(initial["text_layout"])
     if job.brand_style_id is not None:
         initial["style"] = f"{BRAND_PREFIX}{job.brand_style_id}"
         initial.pop("substyle", None)

@@ -33,6 +33,7 @@ PARAMETER_LABELS = (
     ("n", "Images"),
     ("random_seed", "Seed"),
     ("image_format", "Output format"),
+    ("text_layout", "Words"),
 )
 CONTROL_LABELS = (("artistic_level", "Artistic level"), ("no_text", "No text"))
 
@@ -43,6 +44,8 @@ def _readable(key: str, value):
         return STYLE_LABELS.get(value, value)
     if key == "substyle":
         return str(value).replace("_", " ")
+    if key == "text_layout":
+        return ", ".join(item["text"] for item in value)
     return value
 
 

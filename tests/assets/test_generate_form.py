@@ -83,3 +83,44 @@ def test_the_substyle_list_offers_only_what_the_model_has_for_the_style():
     assert "pictogram" in v2 and "hdr" not in v2
     v3 = dict(GenerateForm(data={"model": "recraftv3", "style": "icon"}).fields["substyle"].choices)
     assert list(v3) == [""]
+
+
+def test_words_and_their_boxes_in_percent_become_the_apis_text_layout():
+    f = form(text_layout="RECRAFT 30 45 30 10\n\nai 62 45 8 10%")
+    assert f.is_valid(), f.errors
+    assert f.to_params()["text_layout"] == [
+        {"text": "RECRAFT", "bbox": [[0.3, 0.45], [0.6, 0.45], [0.6, 0.55], [0.3, 0.55]]},
+        {"text": "ai", "bbox": [[0.62, 0.45], [0.7, 0.45], [0.7, 0.55], [0.62, 0.55]]},
+    ]
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        ("SALE 10 10 20", "Line 1 ('SALE 10 10 20'): give a word, then four numbers"),
+        ("OK 1 1 1 1\nSALE ten 10 20 5", "Line 2"),
+        ("SALE 10 10 0 5", "needs a width and a height"),
+        ("SALE nan 10 20 5", "must be plain numbers"),
+        ("CAFÉ 10 10 20 5", "characters text layout does not support: 'É'"),
+    ],
+)
+def test_a_word_or_box_the_api_would_refuse_is_an_error_on_that_field(lines, message):
+    f = form(text_layout=lines)
+    assert not f.is_valid()
+    assert message in f.errors["text_layout"][0]
+
+
+def test_words_in_the_image_are_for_recraft_v3_only():
+    f = form(model="recraftv2", style="realistic_image", text_layout="SALE 10 10 20 5")
+    assert not f.is_valid()
+    assert "recraftv3 only" in f.errors["text_layout"][0]
+
+
+def test_a_remix_shows_the_words_as_they_were_typed():
+    from recraft_studio.assets.forms import initial_from_job
+    from recraft_studio.assets.models import Job
+
+    f = form(text_layout="RECRAFT 30 45 30 10\nAI 62.5 45 8 10")
+    assert f.is_valid()
+    initial = initial_from_job(Job(params=f.to_params()))
+    assert initial["text_layout"] == "RECRAFT 30 45 30 10\nAI 62.5 45 8 10"

@@ -142,3 +142,11 @@ def test_the_recorded_seed_makes_the_same_image_again_stored_once(studio, s3):
     assert c.sha256 != a.sha256
     listed = s3.list_objects_v2(Bucket=settings.S3_BUCKET, Prefix=f"originals/{a.sha256[:2]}/")
     assert [o["Key"] for o in listed["Contents"]].count(a.file_key) == 1
+
+
+def test_words_typed_on_the_form_reach_the_api_as_a_text_layout(studio):
+    client, project, sandbox = studio
+    job = finished(submit(client, project, n="1", text_layout="SALE 10 40 80 20"))
+    assert job.status == "done", job.error
+    sent = sandbox.requests(path="generations")[-1]["params"]["text_layout"]
+    assert sent == [{"text": "SALE", "bbox": [[0.1, 0.4], [0.9, 0.4], [0.9, 0.6], [0.1, 0.6]]}]
