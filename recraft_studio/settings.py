@@ -161,6 +161,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recraft_studio.assets.tasks.jobs_resume_stuck",
         "schedule": env.float("JOBS_RESUME_EVERY_SECONDS", default=60.0),
     },
+    "sweep-pending-uploads": {
+        "task": "recraft_studio.assets.tasks.pending_uploads_sweep",
+        "schedule": 60 * 60.0,
+    },
 }
 
 CACHES = {

@@ -20,6 +20,7 @@ urlpatterns = [
         name="project",
     ),
     path("jobs/<uuid:job_id>/", assets.job_status, name="job_status"),
+    path("jobs/<uuid:job_id>/cancel", assets.job_cancel, name="job_cancel"),
     path("assets/<uuid:asset_id>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset_id>/file", assets.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/thumb", assets.asset_thumb, name="asset_thumb"),

@@ -133,3 +133,24 @@ def store_thumbnail(data: bytes, facts: FileFacts, original_key: str) -> str:
 def read(key: str) -> bytes:
     with default_storage.open(key, "rb") as fh:
         return fh.read()
+
+
+def pending_keys() -> list[str]:
+    """Every refused upload kept under `pending/` (two levels: prefix, then digest)."""
+    keys = []
+    try:
+        prefixes, _ = default_storage.listdir("pending")
+    except FileNotFoundError:  # the local filesystem has no folder until the first one
+        return []
+    for prefix in prefixes:
+        _, names = default_storage.listdir(f"pending/{prefix}")
+        keys += [f"pending/{prefix}/{name}" for name in names]
+    return keys
+
+
+def modified_at(key: str):
+    return default_storage.get_modified_time(key)
+
+
+def delete(key: str) -> None:
+    default_storage.delete(key)

@@ -393,6 +393,36 @@ def job_run(*, job_id) -> Job:
             logger.warning("The run lock of job %s expired before the run ended", job_id)
 
 
+@transaction.atomic
+def job_cancel(*, membership: Membership, job: Job) -> Job:
+    """Withdraw a job the API has not been called for yet; nothing is charged.
+
+    Once a worker has taken the job the API may already be making (and charging for)
+    its images, so only a queued job can be canceled. Its author and owners may.
+    """
+    if job.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The job belongs to another workspace.")
+    if job.created_by_id != membership.user_id and not membership.can_manage_members:
+        raise PermissionDenied("Only the job's author or an owner can cancel it.")
+    job = Job.objects.select_for_update().select_related("workspace", "project").get(pk=job.pk)
+    if job.status != JobStatus.QUEUED:
+        return job
+    job.status = JobStatus.CANCELED
+    job.error = f"Canceled by {membership.user.get_username()} before the API was called."
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    audit_record(
+        workspace=job.workspace,
+        project=job.project,
+        actor=membership.user,
+        verb="job.canceled",
+        target=job,
+        estimated_cost=job.estimated_cost,
+        data={"operation": job.operation},
+    )
+    return job
+
+
 def job_note_retry(*, job_id, exc: Exception) -> None:
     """Show why a job is waiting to be tried again, without finishing it."""
     Job.objects.filter(pk=job_id).exclude(status__in=FINISHED).update(
@@ -420,6 +450,18 @@ def job_fail(*, job_id, reason: str) -> Job:
             data={"operation": job.operation, "reason": reason},
         )
     return job
+
+
+def pending_uploads_sweep(*, older_than: timedelta | None = None) -> int:
+    """Delete refused uploads kept for a fix once their offer has lapsed."""
+    age = older_than or timedelta(seconds=PENDING_UPLOAD_MAX_AGE)
+    cutoff = timezone.now() - age
+    removed = 0
+    for key in files.pending_keys():
+        if files.modified_at(key) < cutoff:
+            files.delete(key)
+            removed += 1
+    return removed
 
 
 def jobs_claim_stuck(*, older_than: timedelta | None = None) -> list[str]:

@@ -49,3 +49,9 @@ def jobs_resume_stuck() -> int:
     if job_ids:
         logger.info("Resumed %d stuck jobs", len(job_ids))
     return len(job_ids)
+
+
+@shared_task
+def pending_uploads_sweep() -> int:
+    """Forget refused uploads whose one-click fix has lapsed."""
+    return services.pending_uploads_sweep()

@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from recraft_studio.brand.selectors import palettes_for
@@ -95,6 +95,18 @@ def job_status(request, job_id):
         response.status_code = HttpResponseStopPolling.status_code
         trigger_client_event(response, ASSETS_CHANGED, {"job": str(job.id)})
     return response
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id):
+    """Withdraw a queued job; answers with its card, now final."""
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    membership = membership_get(user=request.user, workspace_slug=job.workspace.slug)
+    job = services.job_cancel(membership=membership, job=job)
+    if not request.htmx:
+        return redirect("project", workspace_slug=job.workspace.slug, project_slug=job.project.slug)
+    return render(request, "assets/project.html#job-card", {"job": job})
 
 
 @login_required
