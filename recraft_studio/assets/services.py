@@ -333,26 +333,31 @@ def asset_persist(*, job: Job, index: int) -> Asset:
         return Asset.objects.get(job=job, output_index=index)
 
 
-def _finish(job_id) -> Job:
+def _settle(job_id, *, status: str, error: str, verb: str, data: dict) -> Job:
+    """End an unfinished job once, with the event that settles it in the trail."""
     with transaction.atomic():
         job = Job.objects.select_for_update().select_related("workspace", "project").get(pk=job_id)
         if job.status in FINISHED:
             return job
-        job.status = JobStatus.DONE
-        job.error = ""
+        job.status = status
+        job.error = error
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "finished_at", "updated_at"])
         audit_record(
             workspace=job.workspace,
             project=job.project,
             actor=job.created_by,
-            verb="job.completed",
+            verb=verb,
             target=job,
             estimated_cost=job.estimated_cost,
             actual_cost=job.actual_cost,
-            data={"operation": job.operation, "outputs": job.n_outputs},
+            data={"operation": job.operation, "outputs": job.n_outputs, **data},
         )
     return job
+
+
+def _finish(job_id) -> Job:
+    return _settle(job_id, status=JobStatus.DONE, error="", verb="job.completed", data={})
 
 
 def job_run(*, job_id) -> Job:
@@ -431,25 +436,9 @@ def job_note_retry(*, job_id, exc: Exception) -> None:
 
 
 def job_fail(*, job_id, reason: str) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("workspace", "project").get(pk=job_id)
-        if job.status in FINISHED:
-            return job
-        job.status = JobStatus.FAILED
-        job.error = reason
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        audit_record(
-            workspace=job.workspace,
-            project=job.project,
-            actor=job.created_by,
-            verb="job.failed",
-            target=job,
-            estimated_cost=job.estimated_cost,
-            actual_cost=job.actual_cost,
-            data={"operation": job.operation, "reason": reason},
-        )
-    return job
+    return _settle(
+        job_id, status=JobStatus.FAILED, error=reason, verb="job.failed", data={"reason": reason}
+    )
 
 
 def pending_uploads_sweep(*, older_than: timedelta | None = None) -> int:
