@@ -402,9 +402,15 @@ def draw_text_layout(img: np.ndarray, layout: Sequence[Mapping], palette: Sequen
             glyphs, transform, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderValue=0
         )
         region = img[y0:y1, x0:x1]
-        ink = np.array(contrasting(tuple(region.reshape(-1, 3).mean(axis=0)), palette), np.float32)
-        alpha = (warped.astype(np.float32) / 255.0)[..., None]
-        region[:] = np.rint(region * (1.0 - alpha) + ink * alpha).astype(np.uint8)
+        ink_rgb = contrasting(tuple(region.reshape(-1, 3).mean(axis=0)), palette)
+        # A thin halo in the opposite tone keeps the word legible over any shape.
+        halo_rgb = (20, 20, 20) if luminance(ink_rgb) > 0.5 else (245, 245, 245)
+        stroke = max(1, round(min(x1 - x0, y1 - y0) / 40))
+        halo = cv2.dilate(warped, np.ones((2 * stroke + 1, 2 * stroke + 1), np.uint8))
+        for mask, rgb in ((halo, halo_rgb), (warped, ink_rgb)):
+            alpha = (mask.astype(np.float32) / 255.0)[..., None]
+            color = np.array(rgb, np.float32)
+            region[:] = np.rint(region * (1.0 - alpha) + color * alpha).astype(np.uint8)
 
 
 # --- SVG ------------------------------------------------------------------------------
