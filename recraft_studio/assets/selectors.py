@@ -17,7 +17,7 @@ from recraft_studio.brand.selectors import brand_styles_for
 from recraft_studio.workspaces.models import Membership
 from recraft_studio.workspaces.selectors import membership_get, workspaces_for
 
-from .models import FINISHED, Asset, Job
+from .models import Asset, Job
 
 GALLERY_PAGE_SIZE = 24
 #: How far lineage is followed, back or forward; real chains are a handful long.
@@ -69,10 +69,6 @@ def job_get(*, user, job_id) -> Job:
 def project_jobs_recent(*, project, limit: int = 10) -> QuerySet[Job]:
     """The project's latest jobs, for the status strip above the gallery."""
     return project.jobs.select_related("created_by").order_by("-created_at")[:limit]
-
-
-def project_jobs_active(*, project) -> QuerySet[Job]:
-    return project.jobs.exclude(status__in=FINISHED)
 
 
 def source_jobs_recent(*, asset: Asset, limit: int = 10) -> QuerySet[Job]:

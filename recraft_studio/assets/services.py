@@ -24,7 +24,7 @@ from django.utils import timezone
 from recraft_studio.audit.services import BudgetExceeded, audit_record, budget_check
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
-from recraft_studio.recraft.client import CallResult, RecraftClient
+from recraft_studio.recraft.client import CallResult
 from recraft_studio.recraft.errors import (
     RecraftAuthError,
     RecraftBadRequest,
@@ -43,7 +43,7 @@ from recraft_studio.recraft.validation import (
     inspect_image,
 )
 from recraft_studio.workspaces.models import Membership, Project, Workspace
-from recraft_studio.workspaces.selectors import recraft_credentials
+from recraft_studio.workspaces.selectors import recraft_client, recraft_credentials
 
 from . import files, images
 from .models import FINISHED, UPLOAD, Asset, Job, JobStatus
@@ -66,21 +66,11 @@ def rate_limiter() -> SharedRateLimiter:
     return SharedRateLimiter(settings.REDIS_URL, limit=settings.RECRAFT_RATE_LIMIT_PER_MINUTE)
 
 
-def recraft_client(workspace) -> RecraftClient:
-    base_url, token = recraft_credentials(workspace)
-    return RecraftClient(base_url=base_url, token=token, timeout=settings.RECRAFT_TIMEOUT_SECONDS)
-
-
 def estimate_cost(operation: Op | str, params: Mapping[str, Any], *, base_style: str = "") -> int:
     """API units a call will cost; `base_style` prices a custom style by its base."""
     op = catalog.OPERATIONS[Op(operation)]
     n = params.get("n") or 1
     return op.price(model=params.get("model"), style=params.get("style") or base_style, n=n)
-
-
-def outputs_expected(operation: Op | str, params: Mapping[str, Any]) -> int:
-    op = catalog.OPERATIONS[Op(operation)]
-    return int(params.get("n") or 1) if op.takes_n else 1
 
 
 # --- submission -------------------------------------------------------------------------
@@ -143,7 +133,7 @@ def job_submit(
         inputs=stored_inputs,
         source_asset=source_asset,
         brand_style=brand_style,
-        n_outputs=outputs_expected(operation, params),
+        n_outputs=spec.output_images(params.get("n")),
         estimated_cost=estimated,
     )
     audit_record(

@@ -248,11 +248,6 @@ class Operation:
     def has_mask(self) -> bool:
         return "mask" in self.files
 
-    @property
-    def is_style_transform(self) -> bool:
-        """Takes a style and a prompt, and so may produce vector output."""
-        return self.takes_style
-
     def output_images(self, n: int | None = None) -> int:
         """Images one call produces: what the per-minute rate limit counts (Policies).
 
