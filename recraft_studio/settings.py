@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "recraft_studio.workspaces",
     "recraft_studio.brand",
     "recraft_studio.assets",
+    "recraft_studio.jobs",
     "recraft_studio.audit",
 ]
 
@@ -158,7 +159,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="studio")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     "resume-stuck-jobs": {
-        "task": "recraft_studio.assets.tasks.jobs_resume_stuck",
+        "task": "recraft_studio.jobs.tasks.jobs_resume_stuck",
         "schedule": env.float("JOBS_RESUME_EVERY_SECONDS", default=60.0),
     },
     "sweep-pending-uploads": {

@@ -6,6 +6,7 @@ from recraft_studio.assets import views as assets
 from recraft_studio.audit import views as audit
 from recraft_studio.brand import views as brand
 from recraft_studio.core import views as core
+from recraft_studio.jobs import views as jobs
 from recraft_studio.workspaces import views as workspaces
 
 urlpatterns = [
@@ -16,11 +17,11 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", workspaces.workspace_detail, name="workspace"),
     path(
         "w/<slug:workspace_slug>/p/<slug:project_slug>/",
-        assets.project_detail,
+        jobs.project_detail,
         name="project",
     ),
-    path("jobs/<uuid:job_id>/", assets.job_status, name="job_status"),
-    path("jobs/<uuid:job_id>/cancel", assets.job_cancel, name="job_cancel"),
+    path("jobs/<uuid:job_id>/", jobs.job_status, name="job_status"),
+    path("jobs/<uuid:job_id>/cancel", jobs.job_cancel, name="job_cancel"),
     path("assets/<uuid:asset_id>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset_id>/file", assets.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/thumb", assets.asset_thumb, name="asset_thumb"),
@@ -36,9 +37,9 @@ urlpatterns = [
         assets.asset_upload,
         name="asset_upload",
     ),
-    path("assets/<uuid:asset_id>/edit/<str:operation>/", assets.asset_edit, name="asset_edit"),
-    path("assets/<uuid:asset_id>/remix", assets.asset_remix, name="asset_remix"),
-    path("jobs/<uuid:job_id>/inputs/<str:name>", assets.job_input, name="job_input"),
+    path("assets/<uuid:asset_id>/edit/<str:operation>/", jobs.asset_edit, name="asset_edit"),
+    path("assets/<uuid:asset_id>/remix", jobs.asset_remix, name="asset_remix"),
+    path("jobs/<uuid:job_id>/inputs/<str:name>", jobs.job_input, name="job_input"),
     # brand kit, members and workspace settings
     path("w/<slug:workspace_slug>/brand/", brand.kit, name="brand_kit"),
     path(

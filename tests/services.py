@@ -39,7 +39,7 @@ def sandbox():
 def fresh_sandbox(sandbox):
     """The sandbox with no faults, its starting credits, and an empty request log."""
     sandbox.reset()
-    from recraft_studio.assets.services import rate_limiter
+    from recraft_studio.jobs.services import rate_limiter
 
     rate_limiter().clear(settings.SANDBOX_TOKEN)
     yield sandbox

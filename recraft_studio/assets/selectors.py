@@ -1,4 +1,4 @@
-"""Reads of jobs and assets, scoped to the workspaces the user belongs to."""
+"""Reads of assets and galleries, scoped to the workspaces the user belongs to."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from recraft_studio.brand.selectors import brand_styles_for
 from recraft_studio.workspaces.models import Membership
 from recraft_studio.workspaces.selectors import membership_get, workspaces_for
 
-from .models import Asset, Job
+from .models import Asset
 
 GALLERY_PAGE_SIZE = 24
 #: How far lineage is followed, back or forward; real chains are a handful long.
@@ -27,10 +27,6 @@ DESCENDANTS_MAX = 200
 
 def assets_for(user) -> QuerySet[Asset]:
     return Asset.objects.filter(workspace__in=workspaces_for(user))
-
-
-def jobs_for(user) -> QuerySet[Job]:
-    return Job.objects.filter(workspace__in=workspaces_for(user))
 
 
 def asset_get(*, user, asset_id) -> Asset:
@@ -57,23 +53,6 @@ def asset_get_with_membership(*, user, asset_id) -> tuple[Membership, Asset]:
     """The asset and the user's membership of its workspace (for role checks), or 404."""
     asset = asset_get(user=user, asset_id=asset_id)
     return membership_get(user=user, workspace_slug=asset.workspace.slug), asset
-
-
-def job_get(*, user, job_id) -> Job:
-    try:
-        return jobs_for(user).select_related("project", "workspace").get(pk=job_id)
-    except (Job.DoesNotExist, ValueError):
-        raise Http404("No such job.")
-
-
-def project_jobs_recent(*, project, limit: int = 10) -> QuerySet[Job]:
-    """The project's latest jobs, for the status strip above the gallery."""
-    return project.jobs.select_related("created_by").order_by("-created_at")[:limit]
-
-
-def source_jobs_recent(*, asset: Asset, limit: int = 10) -> QuerySet[Job]:
-    """The latest jobs run on `asset` as their source, for the tool page."""
-    return asset.derived_jobs.select_related("created_by").order_by("-created_at")[:limit]
 
 
 # --- galleries --------------------------------------------------------------------------

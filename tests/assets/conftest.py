@@ -3,7 +3,8 @@
 import pytest
 
 from recraft_studio.assets import files
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
+from recraft_studio.jobs.models import Job
 from recraft_studio.recraft.catalog import Op
 from tests.images import png
 

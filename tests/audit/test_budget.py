@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from recraft_studio.assets.models import Job
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.audit.selectors import budget_status, month_start
 from recraft_studio.audit.services import audit_record
 from recraft_studio.brand.models import BrandStyle
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory
 from tests.images import png

@@ -6,8 +6,9 @@ The job runs in the Celery worker process, which calls the sandbox over HTTP.
 import pytest
 from django.urls import reverse
 
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
 from recraft_studio.brand import services
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.brand.factories import PaletteFactory
 from tests.factories import ProjectFactory

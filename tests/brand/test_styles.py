@@ -238,7 +238,7 @@ def test_renaming_keeps_the_style_id_and_refuses_a_taken_name(manager, live_styl
 def test_an_archived_style_leaves_the_forms_stays_with_its_images_and_can_come_back(
     manager, live_style
 ):
-    from recraft_studio.assets.forms import GenerateForm
+    from recraft_studio.jobs.forms import GenerateForm
 
     client, _, workspace = manager
     project = ProjectFactory(workspace=workspace)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from recraft_studio.assets.models import Job
 from recraft_studio.brand.models import BrandStyle, Palette
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, ProjectFactory

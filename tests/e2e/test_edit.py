@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from recraft_studio.assets import files
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
+from recraft_studio.jobs.models import Job
 from recraft_studio.recraft.catalog import Op
 from recraft_studio.workspaces.models import Role
 from tests.assets.conftest import store_asset

@@ -12,9 +12,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.urls import reverse
 
-from recraft_studio.assets import services as asset_services
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
 from recraft_studio.audit.models import AuditEvent
+from recraft_studio.jobs import services as job_services
+from recraft_studio.jobs.models import Job
 from recraft_studio.recraft import catalog
 from recraft_studio.workspaces import encryption, selectors, services
 from recraft_studio.workspaces.forms import ApiTokenForm
@@ -252,7 +253,7 @@ def test_a_workspaces_jobs_are_sent_with_its_own_token(real_api_at_the_sandbox, 
         params={"prompt": "a lighthouse", "style": "digital_illustration", "n": 1},
     )
 
-    asset_services.job_run(job_id=job.pk)  # the worker's pipeline, run here
+    job_services.job_run(job_id=job.pk)  # the worker's pipeline, run here
 
     job.refresh_from_db()
     assert job.status == "done", job.error

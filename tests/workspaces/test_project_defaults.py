@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from recraft_studio.assets.forms import GenerateForm
-from recraft_studio.assets.models import Job
-from recraft_studio.assets.services import job_submit
 from recraft_studio.audit.models import AuditEvent
+from recraft_studio.jobs.forms import GenerateForm
+from recraft_studio.jobs.models import Job
+from recraft_studio.jobs.services import job_submit
 from recraft_studio.recraft.validation import RequestInvalid
 from recraft_studio.workspaces import services
 from recraft_studio.workspaces.models import Project, Role

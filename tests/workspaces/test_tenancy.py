@@ -11,8 +11,9 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
 from recraft_studio.brand.models import BrandStyle, Palette
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Invitation, Membership, Role
 from tests.brand.factories import BrandStyleFactory, BrandStyleReferenceFactory, PaletteFactory
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory

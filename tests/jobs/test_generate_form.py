@@ -1,6 +1,6 @@
 import pytest
 
-from recraft_studio.assets.forms import GenerateForm
+from recraft_studio.jobs.forms import GenerateForm
 
 
 def form(**data):
@@ -117,8 +117,8 @@ def test_words_in_the_image_are_for_recraft_v3_only():
 
 
 def test_a_remix_shows_the_words_as_they_were_typed():
-    from recraft_studio.assets.forms import initial_from_job
-    from recraft_studio.assets.models import Job
+    from recraft_studio.jobs.forms import initial_from_job
+    from recraft_studio.jobs.models import Job
 
     f = form(text_layout="RECRAFT 30 45 30 10\nAI 62.5 45 8 10")
     assert f.is_valid()

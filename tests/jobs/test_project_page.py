@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from recraft_studio.assets.models import Job
 from recraft_studio.audit.models import AuditEvent
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory
 

@@ -10,9 +10,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from recraft_studio.assets import services
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
 from recraft_studio.audit.models import AuditEvent
+from recraft_studio.jobs import services
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory
 from tests.services import wait_for

@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from recraft_studio.assets import files
-from recraft_studio.assets.models import Asset, Job
+from recraft_studio.assets.models import Asset
+from recraft_studio.jobs.models import Job
 from recraft_studio.recraft.catalog import Op
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory

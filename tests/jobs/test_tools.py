@@ -7,9 +7,9 @@ from django.urls import reverse
 from PIL import Image
 
 from recraft_studio.assets import files
-from recraft_studio.assets.models import Job
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.brand.models import BrandStyle, Palette
+from recraft_studio.jobs.models import Job
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
 from recraft_studio.workspaces.models import Role

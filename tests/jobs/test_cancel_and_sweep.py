@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from recraft_studio.assets import files, services
-from recraft_studio.assets.models import Job
+from recraft_studio.assets import files
+from recraft_studio.assets import services as asset_services
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.audit.selectors import budget_status
+from recraft_studio.jobs import services
+from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory
 from tests.images import png
@@ -79,7 +81,7 @@ def test_refused_uploads_are_forgotten_once_their_offer_lapses(db):
     key = files.store_pending(png(300, 300, fmt="GIF"))
     assert key in files.pending_keys()
 
-    services.pending_uploads_sweep()  # the offer holds for an hour
+    asset_services.pending_uploads_sweep()  # the offer holds for an hour
     assert key in files.pending_keys()
-    assert services.pending_uploads_sweep(older_than=timedelta(seconds=-1)) >= 1
+    assert asset_services.pending_uploads_sweep(older_than=timedelta(seconds=-1)) >= 1
     assert key not in files.pending_keys()

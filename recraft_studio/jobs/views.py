@@ -1,0 +1,268 @@
+"""Pages that start jobs and follow them: the generate form, the tools, job cards."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from recraft_studio.assets import files
+from recraft_studio.assets import selectors as asset_selectors
+from recraft_studio.assets.responses import stored_file_response
+from recraft_studio.assets.views import gallery_context
+from recraft_studio.brand.selectors import palettes_for
+from recraft_studio.recraft import catalog
+from recraft_studio.recraft.catalog import Op
+from recraft_studio.recraft.validation import RequestInvalid
+from recraft_studio.workspaces.selectors import (
+    membership_get,
+    project_generate_initial,
+    project_get,
+)
+
+from . import selectors, services
+from .forms import TOOL_FORMS, GenerateForm, initial_from_job, tool_menu
+
+ASSETS_CHANGED = "assets-changed"
+
+
+def _project_context(request, membership, project, form):
+    return {
+        **gallery_context(request, membership, project),
+        "membership": membership,
+        "workspace": membership.workspace,
+        "project": project,
+        "form": form,
+        "jobs": selectors.project_jobs_recent(project=project),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_detail(request, workspace_slug, project_slug):
+    membership, project = project_get(
+        user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+    )
+    template = "jobs/project.html"
+    if request.method == "POST":
+        if not membership.can_generate:
+            raise PermissionDenied("Your role in this workspace cannot generate images.")
+        form = GenerateForm(request.POST, workspace=membership.workspace)
+        if form.is_valid():
+            try:
+                services.job_submit(
+                    membership=membership,
+                    project=project,
+                    params=form.to_params(),
+                    brand_style=form.brand_style,
+                )
+            except RequestInvalid as exc:
+                form.add_api_errors(exc.errors)
+            else:
+                if not request.htmx:
+                    return redirect(request.path)
+        context = _project_context(request, membership, project, form)
+        if request.htmx:
+            return render(request, f"{template}#generate-response", context)
+        return render(request, template, context)
+
+    target = request.htmx.target if request.htmx else None
+    if target == "substyle-field":
+        form = GenerateForm(data=request.GET, workspace=membership.workspace)
+        return render(request, f"{template}#substyle-field", {"form": form})
+    # The form starts from the project's defaults (set on its settings page).
+    form = GenerateForm(workspace=membership.workspace, initial=project_generate_initial(project))
+    context = _project_context(request, membership, project, form)
+    if target == "gallery":
+        return render(request, f"{template}#gallery", context)
+    if target == "gallery-more":
+        return render(request, "assets/gallery.html#gallery-page", context)
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def job_status(request, job_id):
+    """A job's card; htmx polls it until the job finishes, then stops."""
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    response = render(request, "jobs/project.html#job-card", {"job": job})
+    if job.is_finished and request.htmx:
+        response.status_code = HttpResponseStopPolling.status_code
+        trigger_client_event(response, ASSETS_CHANGED, {"job": str(job.id)})
+    return response
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id):
+    """Withdraw a queued job; answers with its card, now final."""
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    membership = membership_get(user=request.user, workspace_slug=job.workspace.slug)
+    job = services.job_cancel(membership=membership, job=job)
+    if not request.htmx:
+        return redirect("project", workspace_slug=job.workspace.slug, project_slug=job.project.slug)
+    return render(request, "jobs/project.html#job-card", {"job": job})
+
+
+@login_required
+@require_GET
+def job_input(request, job_id, name):
+    """A file a job sent to the API (the image or mask), kept for lineage and remix."""
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    key = job.inputs.get(name)
+    if not key:
+        raise Http404("The job sent no such file.")
+    content_type = INPUT_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    return stored_file_response(request, key, content_type=content_type)
+
+
+INPUT_TYPES = {ext: content_type for content_type, ext in files.EXTENSIONS.items()}
+
+
+# --- editing ----------------------------------------------------------------------------------
+
+
+def _tool_form(op, asset, membership, *, data=None, upload=None, initial=None, check=True):
+    return TOOL_FORMS[op](
+        data,
+        upload,
+        initial=initial,
+        source=asset,
+        workspace=membership.workspace,
+        check_source=check,
+    )
+
+
+def _remix_of(request, asset, op):
+    """The earlier result `?remix=` names, when it was made by this tool from this asset."""
+    remix_id = request.GET.get("remix")
+    if not remix_id:
+        return None
+    try:
+        remix = asset_selectors.asset_get(user=request.user, asset_id=remix_id)
+    except Http404:
+        return None
+    if remix.parent_id != asset.pk or remix.job is None or remix.job.operation != op:
+        return None
+    return remix
+
+
+def _edit_context(request, membership, asset, op, form, *, remix=None):
+    spec = catalog.OPERATIONS[op]
+    upscale_url = None
+    problem = form.problem
+    if problem is not None and problem.needs_upscale and op != Op.CRISP_UPSCALE:
+        upscale_url = reverse("asset_edit", args=[asset.pk, str(Op.CRISP_UPSCALE)])
+    initial_mask_url = ""
+    if remix is not None and "mask" in remix.job.inputs:
+        initial_mask_url = reverse("job_input", args=[remix.job_id, "mask"])
+    return {
+        "asset": asset,
+        "project": asset.project,
+        "workspace": asset.workspace,
+        "membership": membership,
+        "op": str(op),
+        "tool": spec,
+        "form": form,
+        "tools": tool_menu(asset),
+        "jobs": selectors.source_jobs_recent(asset=asset),
+        "results": asset.children.order_by("-created_at")[:24],
+        "remix": remix,
+        "initial_mask_url": initial_mask_url,
+        "upscale_url": upscale_url,
+        "tool_url": reverse("asset_edit", args=[asset.pk, str(op)]),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_edit(request, asset_id, operation):
+    """One tool on one image: its form, its price, and the jobs it has run here."""
+    membership, asset = asset_selectors.asset_get_with_membership(
+        user=request.user, asset_id=asset_id
+    )
+    try:
+        op = Op(operation)
+        TOOL_FORMS[op]
+    except (ValueError, KeyError):
+        raise Http404("No such tool.")
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot edit images.")
+    template = "jobs/edit.html"
+    target = request.htmx.target if request.htmx else None
+
+    if request.method == "POST":
+        form = _tool_form(op, asset, membership, data=request.POST, upload=request.FILES)
+        submitted = False
+        if form.is_valid():
+            try:
+                services.job_submit(
+                    membership=membership,
+                    project=asset.project,
+                    operation=op,
+                    params=form.to_params(),
+                    inputs=form.inputs(),
+                    source_asset=asset,
+                    brand_style=getattr(form, "brand_style", None),
+                )
+                submitted = True
+            except RequestInvalid as exc:
+                form.add_api_errors(exc.errors)
+        if submitted and not request.htmx:
+            return redirect(request.path)
+        context = _edit_context(request, membership, asset, op, form)
+        if request.htmx:
+            return render(request, f"{template}#tool-response", context)
+        return render(request, template, context)
+
+    if target in ("substyle-field", "tool-cost"):
+        # Refreshing a part of the form: no need to judge the source image again.
+        form = _tool_form(op, asset, membership, data=request.GET, check=False)
+        return render(request, f"{template}#{target}", {"form": form, "tool": form.spec})
+    if target == "tool-results":
+        context = _edit_context(
+            request, membership, asset, op, _tool_form(op, asset, membership, check=False)
+        )
+        return render(request, f"{template}#tool-results", context)
+    remix = _remix_of(request, asset, op)
+    initial = None
+    if remix is not None:
+        initial = initial_from_job(remix.job, palettes=palettes_for(workspace=asset.workspace))
+    form = _tool_form(op, asset, membership, initial=initial)
+    return render(
+        request, template, _edit_context(request, membership, asset, op, form, remix=remix)
+    )
+
+
+@login_required
+@require_GET
+def asset_remix(request, asset_id):
+    """Open the form that made this image again, with what it was sent.
+
+    A generation reopens the project's generate form; a tool result reopens that tool
+    on the image it was made from.
+    """
+    membership, asset = asset_selectors.asset_get_with_membership(
+        user=request.user, asset_id=asset_id
+    )
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot generate images.")
+    job = asset.job
+    if job is None:
+        messages.info(request, "An uploaded image has nothing to remix; use a tool on it.")
+        return redirect("asset", asset_id=asset.pk)
+    if job.operation == Op.GENERATE:
+        initial = initial_from_job(job, palettes=palettes_for(workspace=asset.workspace))
+        form = GenerateForm(initial=initial, workspace=membership.workspace)
+        context = _project_context(request, membership, asset.project, form)
+        context["remix"] = asset
+        return render(request, "jobs/project.html", context)
+    if asset.parent_id is None:
+        messages.info(request, "The image this was made from is gone, so it cannot be remixed.")
+        return redirect("asset", asset_id=asset.pk)
+    url = reverse("asset_edit", args=[asset.parent_id, job.operation])
+    return redirect(f"{url}?{urlencode({'remix': asset.pk})}")
