@@ -84,7 +84,7 @@ def trail(request, workspace_slug):
         "events": items,
         "next_before": next_before,
         "query": request.GET.copy(),
-        "spend": selectors.spend_since(workspace=workspace, since=month_start),
+        "spend": selectors.spend_of_month(workspace=workspace),
         "month_start": month_start,
     }
     template = "audit/trail.html"
