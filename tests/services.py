@@ -92,10 +92,30 @@ def celery_worker(django_db_setup, sandbox):
     celery = [sys.executable, "-m", "celery", "-A", "recraft_studio"]
     subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True)
     worker = start_worker(env, LOGS / f"test-worker-{name}.log", concurrency=2)
-    scheduler = start_scheduler(env, LOGS / f"test-scheduler-{name}.log")
+    SUITE.update(env=env, scheduler=start_scheduler(env, LOGS / f"test-scheduler-{name}.log"))
     yield worker
-    for process in (scheduler, worker):
-        stop(process)
+    for process in (SUITE.pop("scheduler", None), worker):
+        if process is not None:
+            stop(process)
+
+
+#: The suite's own scheduler process and its environment (tests that run a cluster of
+#: their own stop it meanwhile, so that only theirs hands out jobs).
+SUITE: dict = {}
+
+
+def pause_suite_scheduler() -> None:
+    scheduler = SUITE.pop("scheduler", None)
+    if scheduler is not None:
+        stop(scheduler)
+
+
+def resume_suite_scheduler() -> None:
+    if "env" in SUITE and SUITE.get("scheduler") is None:
+        name = settings.DATABASES["default"]["NAME"]
+        SUITE["scheduler"] = start_scheduler(
+            SUITE["env"], LOGS / f"test-scheduler-{name}-resumed.log"
+        )
 
 
 def _wait_for_line(process, log_path: Path, line: bytes, what: str) -> None:
@@ -107,8 +127,12 @@ def _wait_for_line(process, log_path: Path, line: bytes, what: str) -> None:
         time.sleep(0.2)
 
 
-def start_worker(env: dict, log_path: Path, *, concurrency: int = 2, name: str = "test"):
-    """A Celery worker process on the test queue; returns once it is ready."""
+def start_worker(
+    env: dict, log_path: Path, *, concurrency: int = 2, name: str = "test", new_session=False
+):
+    """A Celery worker process on the test queue; returns once it is ready.
+
+    `new_session` puts it in a process group of its own, to be killed whole."""
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
             [
@@ -131,6 +155,7 @@ def start_worker(env: dict, log_path: Path, *, concurrency: int = 2, name: str =
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=new_session,
         )
     _wait_for_line(worker, log_path, b" ready.", "The Celery worker")
     return worker

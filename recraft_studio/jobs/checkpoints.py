@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 
 #: Every point, in the order a run passes them.
-POINTS = ("before_call", "after_answer", "after_download", "mid_store")
+POINTS = ("before_call", "after_answer", "mid_download", "mid_store")
 
 HOLD = "studio:chaos:hold:{}"
 AT = "studio:chaos:at:{}"

@@ -342,13 +342,13 @@ def _call(job: Job, run: Run) -> Job | None:
     except files.StorageUnavailable:
         _wait_to_call(job, run, storage=True)
         return None
+    checkpoints.reach("before_call", job.pk)
     with transaction.atomic():
         locked = _locked(job.pk)
         if locked.lease_owner != run.owner or locked.status != JobStatus.RUNNING:
             # Canceled, or taken over: it must not be sent from here.
             raise LeaseLost()
         call = ApiCall.objects.create(job=job, account=job.account, resend=interrupted > 0)
-    checkpoints.reach("before_call", job.pk)
     limiter = rate_limiter()
     limiter.stamp_sent(job.account, job.permit_holder, job.permits)
     client = client_for(credentials_for(job.workspace))
@@ -534,13 +534,15 @@ class Stored:
     thumb_key: str
 
 
-def _fetch(client, image: dict, index: int, folder: Path) -> Path:
+def _fetch(client, image: dict, index: int, folder: Path, job_id) -> Path:
     path = folder / f"output-{index}"
     if image.get("b64_json"):
         path.write_bytes(base64.b64decode(image["b64_json"]))
-        return path
-    with open(path, "wb") as out:
-        client.download_to(image["url"], out)
+    else:
+        with open(path, "wb") as out:
+            client.download_to(image["url"], out)
+    if index == 0:
+        checkpoints.reach("mid_download", job_id)
     return path
 
 
@@ -573,7 +575,7 @@ def _persist(job: Job, run: Run) -> None:
         with tempfile.TemporaryDirectory(prefix="studio-job-") as folder:
             try:
                 paths = _parallel(
-                    lambda i: (i, _fetch(client, images[i], i, Path(folder))),
+                    lambda i: (i, _fetch(client, images[i], i, Path(folder), job.pk)),
                     [(i,) for i in missing],
                     settings.JOBS_OUTPUT_THREADS,
                 )
@@ -592,7 +594,6 @@ def _persist(job: Job, run: Run) -> None:
             except RecraftError as exc:
                 _wait_to_store(job, run, "fetching the images from the API", exc)
                 return
-            checkpoints.reach("after_download", job.pk)
             run.check()
             try:
                 results = _parallel(_store, paths, settings.JOBS_OUTPUT_THREADS)
