@@ -35,8 +35,9 @@ from recraft_studio.jobs.models import ApiCall, CallState, Job
 from recraft_studio.workspaces.models import Role
 from tests import services as suite
 from tests.factories import ProjectFactory
-from tests.s3server import SeaweedS3
 from tests.services import wait_for
+
+SeaweedS3 = pytest.importorskip("tests.s3server").SeaweedS3
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
