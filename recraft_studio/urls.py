@@ -25,6 +25,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/retry", jobs.job_retry, name="job_retry"),
     path("jobs/<uuid:job_id>/front", jobs.job_move_to_front, name="job_move_to_front"),
     path("w/<slug:workspace_slug>/queue/", jobs.queue_panel, name="workspace_queue"),
+    path("w/<slug:workspace_slug>/account/", jobs.account_panel, name="workspace_account"),
     path("assets/<uuid:asset_id>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset_id>/file", assets.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/thumb", assets.asset_thumb, name="asset_thumb"),

@@ -15,6 +15,13 @@ from tests.factories import PASSWORD, MembershipFactory, ProjectFactory, UserFac
 pytest_plugins = ["tests.services"]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every test makes users; the real hasher's million rounds cost most of the suite's
+    time on two cores. What is under test is who may do what, not PBKDF2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def member(db):
     """A factory for (user, membership) of a workspace with a given role."""

@@ -18,9 +18,14 @@ from recraft_studio.workspaces.selectors import (
     project_get,
 )
 
-from . import images, selectors, services
+from . import files, images, selectors, services
 from .forms import GalleryFilterForm, UploadForm
 from .responses import stored_file_response
+
+STORAGE_DOWN = (
+    "The studio's image storage cannot be reached right now, so nothing was kept. "
+    "Try again in a minute."
+)
 
 ASSETS_CHANGED = "assets-changed"
 
@@ -94,12 +99,17 @@ def asset_upload(request, workspace_slug, project_slug):
             asset = services.asset_upload(membership=membership, project=project, data=data)
         except FieldError as error:
             form.add_error("file", error.message)
+        except files.StorageUnavailable:
+            form.add_error("file", STORAGE_DOWN)
         else:
             return redirect("asset", asset_id=asset.pk)
     elif form.problem is not None and (form.problem.can_fit or form.problem.can_convert):
-        pending = services.upload_stash(
-            membership=membership, project=project, data=form.data_bytes
-        )
+        try:
+            pending = services.upload_stash(
+                membership=membership, project=project, data=form.data_bytes
+            )
+        except files.StorageUnavailable:
+            form.add_error("file", STORAGE_DOWN)
     return render(
         request,
         "assets/upload.html",

@@ -349,6 +349,7 @@ class ToolForm(ApiRulesForm):
         super().__init__(*args, **kwargs)
         self._source_bytes: bytes | None = None
         self._inputs: dict[str, bytes] = {}
+        self.storage_down = False
         self.problem = self._diagnose() if check_source else None
         if not self.spec.has_mask:
             del self.fields["mask"]
@@ -370,12 +371,18 @@ class ToolForm(ApiRulesForm):
         return self._source_bytes
 
     def _diagnose(self):
-
         if self.source.is_svg:
             return images.Problem(
                 "The tools work on raster images (PNG, JPG or WEBP); this image is an SVG."
             )
-        return images.diagnose(self.source_bytes, self.limits)
+        try:
+            return images.diagnose(self.source_bytes, self.limits)
+        except files.StorageUnavailable:
+            self.storage_down = True
+            return images.Problem(
+                "The studio's image storage cannot be reached right now, so this image cannot "
+                "be read. Nothing is sent or charged; try again in a minute."
+            )
 
     # --- cost ------------------------------------------------------------------------
 
@@ -419,7 +426,7 @@ class ToolForm(ApiRulesForm):
         cleaned = super().clean()
 
         problem = self.problem
-        data = None if self.source.is_svg else self.source_bytes
+        data = None if self.source.is_svg or self.storage_down else self.source_bytes
         if problem is not None:
             if problem.can_fit and cleaned.get("fit"):
                 try:

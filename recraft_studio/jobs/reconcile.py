@@ -157,3 +157,27 @@ def reconciliation_summary(*, account: str) -> dict:
         "possible": possible or 0,
         "unexplained": change - recorded,
     }
+
+
+def account_context(workspace, *, owner: bool) -> dict:
+    """What the account panel shows: the last balance read, and for owners the periods
+    between readings with whether they add up. Asks the API nothing."""
+    from recraft_studio.workspaces.encryption import SecretUnreadable
+
+    try:
+        credentials = credentials_for(workspace)
+    except SecretUnreadable:
+        return {
+            "latest": None,
+            "problem": "The stored API token cannot be decrypted with this deployment's keys; "
+            "an owner needs to set it again.",
+        }
+    account = account_cached(credentials)
+    latest = BalanceCheck.objects.filter(account=account).first() if account else None
+    periods = reconciliation(account=account, limit=10) if owner and account else []
+    return {
+        "latest": latest,
+        "periods": periods,
+        "unexplained": [p for p in periods if not p.explained],
+        "problem": "",
+    }

@@ -24,9 +24,10 @@ from recraft_studio.workspaces.selectors import (
     project_get,
 )
 
-from . import selectors, services
+from . import reconcile, selectors, services
 from .forms import TOOL_FORMS, GenerateForm, HourlyCapForm, initial_from_job, tool_menu
 from .scheduler import scheduler_alive
+from .tasks import balance_check_workspace
 
 ASSETS_CHANGED = "assets-changed"
 
@@ -348,3 +349,30 @@ def asset_remix(request, asset_id):
         return redirect("asset", asset_id=asset.pk)
     url = reverse("asset_edit", args=[asset.parent_id, job.operation])
     return redirect(f"{url}?{urlencode({'remix': asset.pk})}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_panel(request, workspace_slug):
+    """The Recraft account's balance as last read, and (for owners) how it reconciles
+    with the charges the studio recorded. Never waits on the API: reading the balance
+    again is a task, and the panel polls until the new reading is in."""
+    membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+    workspace = membership.workspace
+    checking = request.GET.get("checking") or ""
+    if request.method == "POST":
+        balance_check_workspace.delay(workspace.pk)
+        latest = reconcile.latest_balance(workspace)
+        checking = str(latest.pk) if latest else "0"
+        if not request.htmx:
+            return redirect(f"{reverse('workspace_settings', args=[workspace.slug])}")
+    context = reconcile.account_context(workspace, owner=membership.can_manage_members)
+    latest = context["latest"]
+    context.update(
+        workspace=workspace,
+        membership=membership,
+        checking=checking if checking and (latest is None or str(latest.pk) == checking) else "",
+    )
+    if request.htmx:
+        return render(request, "jobs/account.html#account-panel", context)
+    return render(request, "jobs/account.html", context)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from recraft_studio.audit.selectors import budget_status
 from recraft_studio.recraft.errors import RecraftAuthError, RecraftError
 
-from . import encryption, selectors, services
+from . import selectors, services
 from .forms import (
     ApiTokenForm,
     BudgetForm,
@@ -245,31 +245,12 @@ def _accept(request, token, user):
 
 
 def _api_status(workspace) -> dict:
-    """Which API and token the workspace uses, and its balance (or why it is unknown)."""
+    """Which API and token the workspace uses (its balance is the account panel's)."""
     if workspace.has_own_token:
-        source = "own"
-    elif workspace.uses_sandbox:
-        source = "sandbox"
-    else:
-        source = "deployment"
-    status = {"source": source, "credits": None, "problem": ""}
-    try:
-        with selectors.recraft_client(
-            workspace, timeout=services.API_CHECK_TIMEOUT_SECONDS
-        ) as client:
-            status["credits"] = int(client.me().get("credits", 0))
-    except encryption.SecretUnreadable:
-        status["problem"] = (
-            "The stored API token cannot be decrypted with this deployment's keys; an owner "
-            "needs to set it again."
-        )
-    except RecraftAuthError as exc:
-        status["problem"] = f"The Recraft API did not accept the token: {exc.message}"
-    except RecraftError as exc:
-        status["problem"] = (
-            f"The Recraft API could not be reached, so the balance is unknown ({exc})."
-        )
-    return status
+        return {"source": "own"}
+    if workspace.uses_sandbox:
+        return {"source": "sandbox"}
+    return {"source": "deployment"}
 
 
 @login_required

@@ -39,8 +39,14 @@ def test_a_brand_kit_made_by_a_manager_is_used_by_a_designer_and_only_seen_by_a_
     page.set_input_files("input[name=references]", [str(p) for p in refs])
     page.get_by_test_id("create-style").click()
     page.get_by_test_id("style-name").wait_for()
-    style = BrandStyle.objects.get(workspace=workspace)
     assert page.get_by_test_id("style-name").inner_text() == "House look"
+    # The API makes the style as a job; the page follows it, then shows the style's id.
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=style-status]')"
+        " && !document.querySelector('[data-testid=style-id]').innerText.includes('being made')",
+        timeout=60_000,
+    )
+    style = BrandStyle.objects.get(workspace=workspace)
     assert page.get_by_test_id("style-id").inner_text() == str(style.style_id)
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=reference-strip] img')]"
