@@ -171,8 +171,10 @@ class SandboxProcess:
     ) -> list[dict[str, Any]]:
         """Make the next `count` requests (matching `path`) fail, replacing other faults.
 
-        `kind` is 500 or 503 (that status), "drop" (close the connection without an
-        answer) or "stall" (wait `seconds`, then answer normally). `path` is a path
+        `kind` is 500 or 503 (that status), 429 (the rate-limit refusal, `Retry-After`
+        of `seconds` rounded up, default 1), "drop" (close the connection without an
+        answer) or "stall" (wait `seconds`, then answer normally). Only a stall lets
+        the call through to be charged and counted against the rate limit. `path` is a path
         prefix such as "/v1/images/" or a last segment such as "generations".
         """
         fault = {"kind": str(kind), "count": count, "path": path, "seconds": seconds or 0}

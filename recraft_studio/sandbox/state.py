@@ -23,7 +23,7 @@ from .config import SandboxConfig
 REQUEST_LOG_SIZE = 1000
 RATE_WINDOW_SECONDS = 60.0
 
-FAULT_KINDS = ("500", "503", "drop", "stall")
+FAULT_KINDS = ("500", "503", "429", "drop", "stall")
 
 
 # --- accounts and credits -------------------------------------------------------------
@@ -202,9 +202,14 @@ def path_matches(pattern: str | None, path: str) -> bool:
 class Fault:
     """Make the next `count` matching requests fail in one way.
 
-    `path` limits the fault to some requests: a value starting with "/" matches
-    paths that start with it (`/v1/images/` covers every image endpoint, `/images/`
-    the image URLs); any other value matches the last segment (`generations`).
+    `kind` is "500" or "503" (that status), "429" (the rate-limit refusal, with
+    `Retry-After` of `seconds`, at least 1), "drop" (the connection closed with no
+    answer) or "stall" (`seconds` of waiting, then the call as usual). All but a
+    stall answer before the call is handled: nothing is charged and no rate-limit
+    place is taken. `path` limits the fault to some requests: a value starting with
+    "/" matches paths that start with it (`/v1/images/` covers every image endpoint,
+    `/images/` the image URLs); any other value matches the last segment
+    (`generations`).
     """
 
     kind: str
@@ -214,6 +219,11 @@ class Fault:
 
     def matches(self, path: str) -> bool:
         return path_matches(self.path, path)
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds for a 429's `Retry-After`: `seconds` rounded up, at least 1."""
+        return max(1, math.ceil(self.seconds))
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": self.count, "path": self.path, "seconds": self.seconds}
