@@ -105,7 +105,8 @@ async def faults(request: Request) -> Response:
 
 @endpoint
 async def credits(request: Request) -> Response:
-    """GET every balance; PUT {"token", "credits"} sets one (and adds an unknown token)."""
+    """GET every token's balance; PUT {"token", "credits"} sets the balance of its
+    account (and adds an unknown token as an account of its own)."""
     guard(request)
     sandbox = sandbox_of(request)
     if request.method == "PUT":
@@ -115,6 +116,28 @@ async def credits(request: Request) -> Response:
             raise invalid("token", "Name the token whose balance to set.")
         sandbox.set_credits(token.strip(), _int(data, "credits", minimum=0))
     return JSONResponse({"credits": {t: a.credits for t, a in sandbox.accounts.items()}})
+
+
+@endpoint
+async def accounts(request: Request) -> Response:
+    """GET the accounts with their tokens; PUT {"token", "account_of"} links a token.
+
+    The linked token (an unknown one is added) then shares the balance, user id, rate
+    window and styles of the account `account_of` belongs to.
+    """
+    guard(request)
+    sandbox = sandbox_of(request)
+    if request.method == "PUT":
+        data = await json_body(request)
+        if not isinstance(data, dict):
+            raise invalid("body", 'Send {"token": ..., "account_of": ...}.')
+        token, account_of = data.get("token"), data.get("account_of")
+        if not isinstance(token, str) or not token.strip():
+            raise invalid("token", "Name the token to link.")
+        if not isinstance(account_of, str) or sandbox.account(account_of.strip()) is None:
+            raise invalid("account_of", "account_of must be a token the sandbox knows.")
+        sandbox.link(token.strip(), account_of.strip())
+    return JSONResponse({"accounts": sandbox.accounts_view()})
 
 
 @endpoint

@@ -123,7 +123,7 @@ def find_style(request: Request, account: Account, style_id: Any) -> StyleRecord
     except ValueError:
         raise invalid("style_id", f"style_id must be a UUID; got {style_id!r}.")
     record = sandbox_of(request).styles.get(key)
-    if record is None or record.owner != account.token:
+    if record is None or record.owner != account.user_id:
         raise errors.not_found(f"There is no style with id {key}.", field="style_id")
     return record
 
@@ -134,11 +134,11 @@ def admit(request: Request, account: Account, price: int, images: int) -> None:
     Runs without awaiting, so concurrent calls cannot both spend the same units.
     """
     sandbox = sandbox_of(request)
-    wait = sandbox.rate.retry_after(account.token, images)
+    wait = sandbox.rate.retry_after(account.user_id, images)
     if wait is not None:
-        used = sandbox.rate.used(account.token)
+        used = sandbox.rate.used(account.user_id)
         raise errors.rate_limited(
-            f"This token may make {sandbox.rate.per_minute} images a minute; {used} were made "
+            f"This account may make {sandbox.rate.per_minute} images a minute; {used} were made "
             f"in the last 60 seconds and this call asks for {images}. Retry in {wait} s.",
             retry_after=wait,
         )
@@ -146,13 +146,13 @@ def admit(request: Request, account: Account, price: int, images: int) -> None:
         raise errors.not_enough_credits(
             f"This call costs {price} API units but the balance is {account.credits}."
         )
-    sandbox.rate.take(account.token, images)
+    sandbox.rate.take(account.user_id, images)
     account.credits -= price
 
 
 def give_back(request: Request, account: Account, price: int, images: int) -> None:
     account.credits += price
-    sandbox_of(request).rate.give_back(account.token, images)
+    sandbox_of(request).rate.give_back(account.user_id, images)
 
 
 def first_error(found: list[FieldError]) -> None:
@@ -283,7 +283,7 @@ async def create_style(request: Request) -> Response:
         raise
     record = StyleRecord(
         id=str(uuid.uuid4()),
-        owner=account.token,
+        owner=account.user_id,
         style=params["style"],
         palette=list(palette),
         created_at=datetime.now(UTC),
@@ -299,7 +299,9 @@ async def create_style(request: Request) -> Response:
 @endpoint
 async def list_styles(request: Request) -> Response:
     account = authenticate(request)
-    styles = [s.as_style() for s in sandbox_of(request).styles.values() if s.owner == account.token]
+    styles = [
+        s.as_style() for s in sandbox_of(request).styles.values() if s.owner == account.user_id
+    ]
     return JSONResponse({"styles": styles})
 
 

@@ -192,6 +192,7 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         Route(ADMIN_PREFIX + "config", admin.config, methods=["GET", "PATCH"]),
         Route(ADMIN_PREFIX + "faults", admin.faults, methods=["GET", "POST", "PUT", "DELETE"]),
         Route(ADMIN_PREFIX + "credits", admin.credits, methods=["GET", "PUT"]),
+        Route(ADMIN_PREFIX + "accounts", admin.accounts, methods=["GET", "PUT"]),
         Route(ADMIN_PREFIX + "requests", admin.requests, methods=["GET", "DELETE"]),
         Route(ADMIN_PREFIX + "reset", admin.reset, methods=["POST"]),
     ]
