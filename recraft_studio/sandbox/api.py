@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -108,10 +109,29 @@ def uploads_for(operation: Operation, body: Body) -> dict[str, bytes]:
     return found
 
 
-def style_references(operation: Operation, body: Body) -> list[bytes]:
-    """Every reference image of a style, under any of the names the docs or spec use."""
+def is_style_reference(operation: Operation, name: str) -> bool:
+    """Whether an upload under `name` is a reference image of a style.
+
+    The docs send `file` or `file1`…`file5`, the spec a repeated `images`; clients
+    also write `files`, `image` or `file6` (and `images[]`, read as `images`). Every
+    spelling of those families counts, so a sixth reference cannot slip in unseen
+    under another name.
+    """
     names = {alias for name in operation.files for alias in operation.accepted_names(name)}
-    return [u.data for u in body.uploads if u.field in names]
+    stems = {re.sub(r"s?\d*$", "", known) for known in names}  # file, image
+    match = re.fullmatch(r"(.+?)s?\d*", name)
+    return match is not None and match.group(1) in stems
+
+
+def style_references(operation: Operation, body: Body) -> tuple[list[bytes], str]:
+    """Every reference image of a style, and the field to name when they break a rule.
+
+    Past the API's limit that is the field the first one too many came in.
+    """
+    uploads = [u for u in body.uploads if is_style_reference(operation, u.field)]
+    limit = catalog.STYLE_REFERENCES_MAX_FILES
+    field = uploads[limit].field if len(uploads) > limit else "files"
+    return [u.data for u in uploads], field
 
 
 # --- pricing and admission ------------------------------------------------------------
@@ -272,8 +292,8 @@ async def create_style(request: Request) -> Response:
     private = params.get("private")
     if private is not None and not isinstance(private, bool):
         raise invalid("private", "private must be true or false.")
-    references = style_references(operation, body)
-    await run_in_threadpool(validation.check_style_references, references)
+    references, field = style_references(operation, body)
+    await run_in_threadpool(validation.check_style_references, references, field=field)
     price = operation.price()
     admit(request, account, price, operation.output_images())
     try:
