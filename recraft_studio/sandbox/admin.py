@@ -40,6 +40,14 @@ async def json_body(request: Request) -> Any:
         raise invalid("body", "The admin API takes JSON bodies.")
 
 
+async def object_body(request: Request, shape: str) -> dict[str, Any]:
+    """The JSON object a PUT or PATCH sends; `shape` tells what is expected."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise invalid("body", f"Send a JSON object: {shape}.")
+    return data
+
+
 def _int(data: dict, name: str, *, minimum: int) -> int:
     value = data.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
@@ -60,9 +68,7 @@ async def config(request: Request) -> Response:
     guard(request)
     sandbox = sandbox_of(request)
     if request.method == "PATCH":
-        data = await json_body(request)
-        if not isinstance(data, dict):
-            raise invalid("body", "Send an object of settings.")
+        data = await object_body(request, "the settings to change")
         if "latency" in data:
             try:
                 sandbox.latency = parse_latency(data["latency"])
@@ -110,8 +116,8 @@ async def credits(request: Request) -> Response:
     guard(request)
     sandbox = sandbox_of(request)
     if request.method == "PUT":
-        data = await json_body(request)
-        token = data.get("token") if isinstance(data, dict) else None
+        data = await object_body(request, '{"token": ..., "credits": ...}')
+        token = data.get("token")
         if not isinstance(token, str) or not token.strip():
             raise invalid("token", "Name the token whose balance to set.")
         sandbox.set_credits(token.strip(), _int(data, "credits", minimum=0))
@@ -128,9 +134,7 @@ async def accounts(request: Request) -> Response:
     guard(request)
     sandbox = sandbox_of(request)
     if request.method == "PUT":
-        data = await json_body(request)
-        if not isinstance(data, dict):
-            raise invalid("body", 'Send {"token": ..., "account_of": ...}.')
+        data = await object_body(request, '{"token": ..., "account_of": ...}')
         token, account_of = data.get("token"), data.get("account_of")
         if not isinstance(token, str) or not token.strip():
             raise invalid("token", "Name the token to link.")

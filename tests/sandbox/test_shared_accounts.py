@@ -202,3 +202,15 @@ def test_an_unreadable_account_is_refused_naming_what_is_wrong(spec, message, ca
         config_from_argv([], env={"SANDBOX_ACCOUNTS": spec})
 
     assert "SANDBOX_ACCOUNTS" in capsys.readouterr().err
+
+
+def test_a_link_that_is_not_a_json_object_is_refused(sandbox):
+    response = httpx.put(
+        f"{sandbox.url}/_sandbox/accounts",
+        json=["linked-token", sandbox.token],
+        headers={"X-Sandbox-Secret": sandbox.admin_secret},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "body"
+    assert "account_of" in response.json()["message"]
