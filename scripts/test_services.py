@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -79,6 +80,29 @@ def ensure_s3() -> None:
             f"(data in {data}, log in {log})"
         )
     server.ensure_bucket(os.environ["S3_BUCKET"])
+    if server.running:
+        prune_bucket(server, os.environ["S3_BUCKET"])
+
+
+#: Objects the suite left in the test bucket are deleted after this long, so a
+#: checkout's SeaweedFS (a run leaves ~30 MB) stays within its disk cap.
+KEEP_TEST_OBJECTS = timedelta(days=1)
+
+
+def prune_bucket(server: SeaweedS3, bucket: str) -> None:
+    """Delete what earlier runs left in the test bucket more than a day ago."""
+    client = server.client()
+    cutoff = datetime.now(UTC) - KEEP_TEST_OBJECTS
+    old = [
+        {"Key": item["Key"]}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for item in page.get("Contents", [])
+        if item["LastModified"] < cutoff
+    ]
+    for start in range(0, len(old), 1000):
+        client.delete_objects(Bucket=bucket, Delete={"Objects": old[start : start + 1000]})
+    if old:
+        print(f"Deleted {len(old)} objects older than a day from the test bucket")
 
 
 def ensure_chromium() -> None:

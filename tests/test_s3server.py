@@ -8,6 +8,10 @@ server serves most of the module (a start takes a few seconds, a graceful stop a
 
 from __future__ import annotations
 
+import importlib.util
+from datetime import timedelta
+from pathlib import Path
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -81,3 +85,26 @@ def test_a_stopped_server_frees_its_port_and_starts_again_with_its_data(private_
     assert stopped is False
     assert _read(private_server, "before-stop.txt") == b"kept"
     assert BUCKET in {b["Name"] for b in private_server.client().list_buckets()["Buckets"]}
+
+
+def _test_services():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "test_services.py"
+    spec = importlib.util.spec_from_file_location("test_services_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_test_deletes_objects_earlier_runs_left_but_keeps_recent_ones(private_server):
+    script = _test_services()
+    client = private_server.client()
+    client.put_object(Bucket=BUCKET, Key="left-behind/1.png", Body=b"old")
+
+    script.prune_bucket(private_server, BUCKET)
+    kept = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    script.KEEP_TEST_OBJECTS = timedelta(seconds=-60)  # as if a day had passed
+    script.prune_bucket(private_server, BUCKET)
+    left = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+
+    assert "left-behind/1.png" in kept
+    assert left == []
