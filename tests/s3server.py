@@ -119,8 +119,11 @@ class SeaweedS3:
         return ports
 
     @property
-    def endpoint_url(self) -> str:
+    def endpoint(self) -> str:
+        """The S3 endpoint URL, for S3_ENDPOINT_URL or boto3's `endpoint_url`."""
         return f"http://{HOST}:{self.port}"
+
+    endpoint_url = endpoint
 
     @classmethod
     def free_port(cls, *, low: int = 10_000, high: int = 22_000, tries: int = 200) -> int:

@@ -118,7 +118,7 @@ def private_s3(tmp_path):
     """A SeaweedFS only this test uses, with the test bucket, killed afterwards.
 
     `stop()`/`kill()` and `start()` it to take storage away and bring it back with
-    its data; point a worker at `private_s3.endpoint_url` through S3_ENDPOINT_URL.
+    its data; point a worker at `private_s3.endpoint` through S3_ENDPOINT_URL.
     """
     server = SeaweedS3(
         SeaweedS3.free_port(),
