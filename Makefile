@@ -67,4 +67,5 @@ bench: install
 	$(TEST_ENV) $(PY) tests/bench/run_all.py
 
 clean:
+	-test -x $(PY) && $(PY) scripts/test_services.py --stop-s3
 	rm -rf $(VENV) var .pytest_cache
