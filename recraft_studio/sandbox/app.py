@@ -87,6 +87,9 @@ class SandboxLayer:
             entry["fault"] = fault.kind
             if fault.kind == "stall":
                 await asyncio.sleep(fault.seconds)
+            elif fault.kind == "slow":
+                await self.app(scope, receive, _held_back(recording_send, fault.seconds))
+                return
             elif fault.kind == "drop":
                 entry["status"] = "dropped"
                 await _drop_connection(send)  # uvicorn's own send, which knows the socket
@@ -99,6 +102,19 @@ class SandboxLayer:
         if delay:
             await asyncio.sleep(delay)
         await self.app(scope, receive, recording_send)
+
+
+def _held_back(send: Send, seconds: float) -> Send:
+    """A `send` that holds the answer back: the call is made (and charged) at once."""
+
+    async def held(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        # The client may have left meanwhile: it paid for an answer it never got.
+        with contextlib.suppress(OSError):
+            await send(message)
+
+    return held
 
 
 async def _fail(fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:

@@ -187,6 +187,18 @@ class SandboxProcess:
         fault = {"kind": str(kind), "count": count, "path": path, "seconds": seconds or 0}
         return self._call("PUT", "faults", json=[fault])["faults"]
 
+    def add_fault(
+        self,
+        kind: str | int,
+        *,
+        count: int = 1,
+        path: str | None = None,
+        seconds: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Like `set_faults`, but after the faults already waiting (they come first)."""
+        fault = {"kind": str(kind), "count": count, "path": path, "seconds": seconds or 0}
+        return self._call("POST", "faults", json=fault)["faults"]
+
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 

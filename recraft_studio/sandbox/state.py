@@ -23,7 +23,7 @@ from .config import SandboxConfig
 REQUEST_LOG_SIZE = 1000
 RATE_WINDOW_SECONDS = 60.0
 
-FAULT_KINDS = ("500", "503", "429", "drop", "stall")
+FAULT_KINDS = ("500", "503", "429", "drop", "stall", "slow")
 
 
 # --- accounts and credits -------------------------------------------------------------
@@ -217,9 +217,11 @@ class Fault:
 
     `kind` is "500" or "503" (that status), "429" (the rate-limit refusal, with
     `Retry-After` of `seconds`, at least 1), "drop" (the connection closed with no
-    answer) or "stall" (`seconds` of waiting, then the call as usual). All but a
-    stall answer before the call is handled: nothing is charged and no rate-limit
-    place is taken. `path` limits the fault to some requests: a value starting with
+    answer), "stall" (`seconds` of waiting, then the call as usual) or "slow" (the
+    call handled and charged at once, its answer held back `seconds`: a client that
+    gives up or dies meanwhile has paid for an answer it never got). The others
+    answer before the call is handled: nothing is charged and no rate-limit place
+    is taken. `path` limits the fault to some requests: a value starting with
     "/" matches paths that start with it (`/v1/images/` covers every image endpoint,
     `/images/` the image URLs); any other value matches the last segment
     (`generations`).
@@ -253,8 +255,8 @@ class Fault:
         seconds = data.get("seconds", 0.0) or 0.0
         if not isinstance(seconds, int | float) or seconds < 0:
             raise ValueError("seconds must be zero or more")
-        if kind == "stall" and not seconds:
-            raise ValueError("a stall needs seconds")
+        if kind in ("stall", "slow") and not seconds:
+            raise ValueError(f"a {kind} fault needs seconds")
         path = data.get("path") or None
         if path is not None and not isinstance(path, str):
             raise ValueError("path must be text")
