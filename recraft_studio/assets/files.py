@@ -130,6 +130,19 @@ def store_thumbnail(data: bytes, facts: FileFacts, original_key: str) -> str:
     return _put(key, out.getvalue())
 
 
+def rendition_key(sha256: str, *, width: int, extension: str) -> str:
+    """Where a download in another format or size of the image `sha256` is kept."""
+    return f"renditions/{sha256[:2]}/{sha256}-{width}w.{extension}"
+
+
+def store_rendition(key: str, data: bytes) -> str:
+    return _put(key, data)
+
+
+def exists(key: str) -> bool:
+    return default_storage.exists(key)
+
+
 def read(key: str) -> bytes:
     with default_storage.open(key, "rb") as fh:
         return fh.read()
