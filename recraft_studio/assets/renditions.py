@@ -184,7 +184,7 @@ def render(data: bytes, *, content_type: str, size: tuple[int, int], want: Reque
 
 # --- names ------------------------------------------------------------------------------
 
-_NAME_WORDS = 5
+_NAME_WORDS = 7
 _NAME_CHARS = 60
 #: Words a file name does without ("a red panda" → "red-panda").
 _STOP_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "in", "on", "at", "to", "for"})

@@ -114,6 +114,8 @@ class Project(models.Model):
         "brand.Palette", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     default_size = models.CharField(max_length=12, blank=True, choices=SIZE_CHOICES)
+    #: Archived projects leave the lists but keep their pages, images and jobs.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -129,6 +131,10 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Invitation(models.Model):

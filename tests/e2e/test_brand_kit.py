@@ -32,7 +32,7 @@ def test_a_brand_kit_made_by_a_manager_is_used_by_a_designer_and_only_seen_by_a_
     # The brand manager finds the brand kit from the workspace page and makes a style.
     log_in(page, live_server, "bree", PASSWORD)
     page.goto(f"{live_server.url}/w/{workspace.slug}/")
-    page.get_by_test_id("nav-brand").click()
+    page.get_by_test_id("tab-brand").click()
     page.get_by_test_id("new-style").click()
     page.fill("input[name=name]", "House look")
     page.select_option("select[name=base_style]", "digital_illustration")
