@@ -190,6 +190,7 @@
       this.viewport.append(root);
       root.classList.add("is-enhanced");
       this.buildToolbar();
+      this.fitSize();
       this.bindPointer();
       this.bindZoom();
       this.bindInput();
@@ -374,6 +375,17 @@
       return [e.clientX - r.left, e.clientY - r.top];
     }
 
+    /* Show the image as large as the page allows (never larger than it is): an explicit
+       size, since a zoomable box cannot take its width from the image inside it. */
+    fitSize() {
+      const holder = this.viewport.parentElement;
+      const style = getComputedStyle(holder);
+      const room = holder.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const tall = window.innerHeight * 0.75;
+      const k = Math.min(1, room / this.width, tall / this.height);
+      this.root.style.width = `${Math.max(1, Math.floor(this.width * k))}px`;
+    }
+
     bindZoom() {
       this.viewport.addEventListener(
         "wheel",
@@ -388,7 +400,10 @@
         },
         { passive: false },
       );
-      window.addEventListener("resize", () => this.setView(this.zoom, this.pan));
+      window.addEventListener("resize", () => {
+        this.fitSize();
+        this.setView(this.zoom, this.pan);
+      });
     }
 
     // --- pointers -------------------------------------------------------------------
