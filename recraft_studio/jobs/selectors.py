@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from recraft_studio.assets.models import Asset
+from recraft_studio.assets.selectors import gallery_page
 from recraft_studio.workspaces.selectors import workspaces_for
 
 from .models import Job
@@ -68,12 +66,6 @@ class JobFilters:
         return any(getattr(self, f) not in (None, "") for f in self.__dataclass_fields__)
 
 
-@dataclass(frozen=True)
-class JobPage:
-    items: list
-    next_cursor: str | None
-
-
 def job_history_members(*, workspace):
     """The workspace's members, for the history's "person" filter (one query)."""
     from recraft_studio.workspaces.models import Membership
@@ -117,28 +109,7 @@ def job_history(*, workspace, project=None, filters: JobFilters | None = None) -
     return with_outputs(qs)
 
 
-def _encode_cursor(job: Job) -> str:
-    raw = f"{job.created_at.isoformat()}|{job.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID] | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, _, pk = raw.partition("|")
-        return datetime.fromisoformat(created), uuid.UUID(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def job_page(
-    queryset: QuerySet[Job], *, cursor: str | None, size: int = JOB_HISTORY_PAGE_SIZE
-) -> JobPage:
-    """A page of jobs, newest first, after `cursor` (keyset pages, as the gallery's)."""
-    qs = queryset.order_by("-created_at", "-id")
-    if cursor and (position := _decode_cursor(cursor)):
-        created, pk = position
-        qs = qs.filter(created_at__lte=created).filter(Q(created_at__lt=created) | Q(id__lt=pk))
-    items = list(qs[: size + 1])
-    next_cursor = _encode_cursor(items[size - 1]) if len(items) > size else None
-    return JobPage(items=items[:size], next_cursor=next_cursor)
+def job_page(queryset: QuerySet[Job], *, cursor: str | None, size: int = JOB_HISTORY_PAGE_SIZE):
+    """A page of jobs, newest first, after `cursor`: the gallery's keyset pages, which
+    work on any rows ordered by (`created_at`, `id`)."""
+    return gallery_page(queryset, cursor=cursor, size=size)

@@ -86,7 +86,9 @@ def project_detail(request, workspace_slug, project_slug):
 def job_status(request, job_id):
     """A job's card; htmx polls it until the job finishes, then stops."""
     job = selectors.job_get(user=request.user, job_id=job_id)
-    response = render(request, "jobs/project.html#job-card", {"job": job})
+    # The membership says whether the outputs' lightbox offers the tools.
+    membership = membership_get(user=request.user, workspace_slug=job.workspace.slug)
+    response = render(request, "jobs/project.html#job-card", {"job": job, "membership": membership})
     if job.is_finished and request.htmx:
         response.status_code = HttpResponseStopPolling.status_code
         trigger_client_event(response, ASSETS_CHANGED, {"job": str(job.id)})

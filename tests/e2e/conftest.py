@@ -37,9 +37,8 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium, request):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+def _page(chromium, request, **options):
+    context = chromium.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
@@ -48,6 +47,11 @@ def page(chromium, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    yield from _page(chromium, request, viewport={"width": 1400, "height": 1000})
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -72,15 +76,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobil
 @pytest.fixture
 def phone(chromium, request):
     """A page in a phone-sized, touch viewport."""
-    context = chromium.new_context(**PHONE)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    yield from _page(chromium, request, **PHONE)
 
 
 def shoot(page, name: str, *, full_page: bool = True) -> None:
