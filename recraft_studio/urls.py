@@ -20,6 +20,22 @@ urlpatterns = [
         jobs.project_detail,
         name="project",
     ),
+    path("w/<slug:workspace_slug>/jobs/", jobs.job_history, name="workspace_jobs"),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/jobs/",
+        jobs.job_history,
+        name="project_jobs",
+    ),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/rename/",
+        workspaces.project_rename,
+        name="project_rename",
+    ),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/archive/",
+        workspaces.project_archive,
+        name="project_archive",
+    ),
     path("jobs/<uuid:job_id>/", jobs.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel", jobs.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/retry", jobs.job_retry, name="job_retry"),
@@ -29,6 +45,7 @@ urlpatterns = [
     path("assets/<uuid:asset_id>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset_id>/file", assets.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/thumb", assets.asset_thumb, name="asset_thumb"),
+    path("assets/<uuid:asset_id>/download", assets.asset_download, name="asset_download"),
     # editing and galleries
     path("w/<slug:workspace_slug>/gallery/", assets.gallery, name="workspace_gallery"),
     path(

@@ -241,6 +241,19 @@ def store_thumbnail(source: Source, facts: FileFacts, original: str) -> str:
     return put_once(key, thumbnail_bytes(source))
 
 
+def rendition_key(sha256: str, *, width: int, extension: str) -> str:
+    """Where a download in another format or size of the image `sha256` is kept."""
+    return f"renditions/{sha256[:2]}/{sha256}-{width}w.{extension}"
+
+
+def store_rendition(key: str, data: bytes) -> str:
+    return put_once(key, data)
+
+
+def exists(key: str) -> bool:
+    return default_storage.exists(key)
+
+
 def read(key: str) -> bytes:
     with storage_errors(), default_storage.open(key, "rb") as fh:
         return fh.read()

@@ -55,6 +55,31 @@ def asset_get_with_membership(*, user, asset_id) -> tuple[Membership, Asset]:
     return membership_get(user=user, workspace_slug=asset.workspace.slug), asset
 
 
+@dataclass(frozen=True)
+class Neighbours:
+    """The images before and after one in its project's gallery (newest first)."""
+
+    previous: Asset | None  # newer
+    next: Asset | None  # older
+
+
+def asset_neighbours(asset: Asset) -> Neighbours:
+    """The newer and the older image of the same project, for previous / next."""
+    same = Asset.objects.filter(project_id=asset.project_id).only("id", "created_at")
+    c, pk = asset.created_at, asset.pk
+    newer = (
+        same.filter(Q(created_at__gt=c) | Q(created_at=c, id__gt=pk))
+        .order_by("created_at", "id")
+        .first()
+    )
+    older = (
+        same.filter(Q(created_at__lt=c) | Q(created_at=c, id__lt=pk))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return Neighbours(previous=newer, next=older)
+
+
 # --- galleries --------------------------------------------------------------------------
 
 

@@ -13,8 +13,31 @@ from recraft_studio.audit.services import audit_record
 from recraft_studio.recraft.validation import FieldError, inspect_image
 from recraft_studio.workspaces.models import Membership, Project
 
-from . import files, images
+from . import files, images, renditions
 from .models import UPLOAD, Asset
+
+# --- downloads ----------------------------------------------------------------------------
+
+
+def rendition_get_or_make(*, asset: Asset, fmt: str, width: int) -> tuple[str, str]:
+    """The storage key and content type of `asset` as `fmt` at `width` px, made once.
+
+    The key is derived from the original's SHA-256 and the request, so a second
+    download of the same rendition (by anyone, of any asset with the same bytes)
+    reads it back instead of converting again. Raises `RenditionRefused`.
+    """
+    content_type = "image/svg+xml" if fmt == "svg" else renditions.RASTER_FORMATS[fmt][1]
+    key = files.rendition_key(asset.sha256, width=width, extension=fmt)
+    if not files.exists(key):
+        data = renditions.render(
+            files.read(asset.file_key),
+            content_type=asset.content_type,
+            size=(asset.width, asset.height),
+            want=renditions.Request(format=fmt, width=width),
+        )
+        files.store_rendition(key, data)
+    return key, content_type
+
 
 # --- uploads ------------------------------------------------------------------------------
 

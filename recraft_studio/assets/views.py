@@ -4,6 +4,7 @@ Views stay thin: a selector finds what the user may see (404 otherwise), a form
 checks input, a service writes. htmx requests get a named partial of the same page.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -18,8 +19,8 @@ from recraft_studio.workspaces.selectors import (
     project_get,
 )
 
-from . import files, images, selectors, services
-from .forms import GalleryFilterForm, UploadForm
+from . import files, images, renditions, selectors, services
+from .forms import DownloadForm, GalleryFilterForm, UploadForm
 from .responses import stored_file_response
 
 STORAGE_DOWN = (
@@ -47,11 +48,46 @@ def asset_detail(request, asset_id):
     }
     if request.htmx and request.htmx.target == "made-from-this":
         return render(request, f"{template}#made-from-this", context)
+    job = asset.job
     context.update(
         ancestors=selectors.asset_ancestors(asset),
         tools=tool_menu(asset) if membership.can_generate else [],
+        neighbours=selectors.asset_neighbours(asset),
+        # An edit is compared with what it was made from; a generation has no "before".
+        compare_with=asset.parent if asset.parent_id and job is not None else None,
+        mask_used="mask" in job.inputs if job is not None else False,
+        download_form=DownloadForm(asset=asset),
     )
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def asset_download(request, asset_id):
+    """The image as asked: PNG, JPG or WEBP (a vector also SVG), at 1×, 2× or a width.
+
+    The copy is made once and kept under a content-addressed key, so asking again
+    serves it from storage; its size is capped before anything is decoded.
+    """
+    asset = selectors.asset_get(user=request.user, asset_id=asset_id)
+    form = DownloadForm(request.GET, asset=asset)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(f"{reverse('asset', args=[asset.pk])}#download")
+    fmt, width = form.cleaned_data["format"], form.cleaned_data["target_width"]
+    name = asset.download_name_for(fmt)
+    if fmt == asset.extension and width == asset.width:
+        return stored_file_response(
+            request, asset.file_key, content_type=asset.content_type, download_name=name
+        )
+    try:
+        key, content_type = services.rendition_get_or_make(asset=asset, fmt=fmt, width=width)
+    except renditions.RenditionRefused as exc:
+        messages.error(request, f"Download: {exc}")
+        return redirect(f"{reverse('asset', args=[asset.pk])}#download")
+    return stored_file_response(request, key, content_type=content_type, download_name=name)
 
 
 @login_required

@@ -25,7 +25,14 @@ from recraft_studio.workspaces.selectors import (
 )
 
 from . import reconcile, selectors, services
-from .forms import TOOL_FORMS, GenerateForm, HourlyCapForm, initial_from_job, tool_menu
+from .forms import (
+    TOOL_FORMS,
+    GenerateForm,
+    HourlyCapForm,
+    JobFilterForm,
+    initial_from_job,
+    tool_menu,
+)
 from .scheduler import scheduler_alive
 from .tasks import balance_check_workspace
 
@@ -73,9 +80,6 @@ def project_detail(request, workspace_slug, project_slug):
         return render(request, template, context)
 
     target = request.htmx.target if request.htmx else None
-    if target == "substyle-field":
-        form = GenerateForm(data=request.GET, workspace=membership.workspace)
-        return render(request, f"{template}#substyle-field", {"form": form})
     # The form starts from the project's defaults (set on its settings page).
     form = GenerateForm(workspace=membership.workspace, initial=project_generate_initial(project))
     context = _project_context(request, membership, project, form)
@@ -302,10 +306,6 @@ def asset_edit(request, asset_id, operation):
             return render(request, f"{template}#tool-response", context)
         return render(request, template, context)
 
-    if target in ("substyle-field", "tool-cost"):
-        # Refreshing a part of the form: no need to judge the source image again.
-        form = _tool_form(op, asset, membership, data=request.GET, check=False)
-        return render(request, f"{template}#{target}", {"form": form, "tool": form.spec})
     if target == "tool-results":
         context = _edit_context(
             request, membership, asset, op, _tool_form(op, asset, membership, check=False)
@@ -376,3 +376,56 @@ def account_panel(request, workspace_slug):
     if request.htmx:
         return render(request, "jobs/account.html#account-panel", context)
     return render(request, "jobs/account.html", context)
+
+
+# --- job history ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def job_history(request, workspace_slug, project_slug=None):
+    """Every job of the workspace (or of one project), filtered, newest first, page by page.
+
+    "My jobs" is the same page with `author` set to the person; each job lists its
+    outputs, so a job leads to its images.
+    """
+    if project_slug is None:
+        membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+        project = None
+    else:
+        membership, project = project_get(
+            user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+        )
+    workspace = membership.workspace
+    filter_form = JobFilterForm(
+        request.GET or None,
+        projects=workspace.projects.order_by("name"),
+        members=selectors.job_history_members(workspace=workspace),
+        with_project=project is None,
+    )
+    page = selectors.job_page(
+        selectors.job_history(workspace=workspace, project=project, filters=filter_form.filters()),
+        cursor=request.GET.get("cursor"),
+    )
+    if project is None:
+        history_url = reverse("workspace_jobs", args=[workspace.slug])
+    else:
+        history_url = reverse("project_jobs", args=[workspace.slug, project.slug])
+    context = {
+        "membership": membership,
+        "workspace": workspace,
+        "project": project,
+        "filter_form": filter_form,
+        "page": page,
+        "jobs": page.items,
+        "history_url": history_url,
+        "mine_query": f"author={request.user.pk}",
+        "next_query": filter_form.query(cursor=page.next_cursor) if page.next_cursor else "",
+    }
+    template = "jobs/history.html"
+    target = request.htmx.target if request.htmx else None
+    if target == "job-history":
+        return render(request, f"{template}#results", context)
+    if target == "job-history-more":
+        return render(request, f"{template}#job-page", context)
+    return render(request, template, context)

@@ -64,6 +64,54 @@ def project_create(*, membership: Membership, name: str, description: str = "") 
     )
 
 
+def _require_project_manager(membership: Membership, project: Project) -> None:
+    if not membership.can_manage_brand:
+        raise PermissionDenied("Only owners and brand managers rename or archive projects.")
+    if project.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The project belongs to another workspace.")
+
+
+@transaction.atomic
+def project_rename(*, membership: Membership, project: Project, name: str) -> Project:
+    """Give a project a new name; its address (slug) stays, so links keep working."""
+    _require_project_manager(membership, project)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    old = project.name
+    if name == old:
+        return project
+    project.name = name
+    project.save(update_fields=["name"])
+    audit_record(
+        workspace=membership.workspace,
+        project=project,
+        actor=membership.user,
+        verb="project.renamed",
+        target=project,
+        data={"from": old, "to": name},
+    )
+    return project
+
+
+@transaction.atomic
+def project_archive(*, membership: Membership, project: Project, archived: bool = True) -> Project:
+    """Archive a project (hidden from lists, still reachable) or bring it back."""
+    _require_project_manager(membership, project)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.is_archived == archived:
+        return project  # already so: nothing to record
+    project.archived_at = timezone.now() if archived else None
+    project.save(update_fields=["archived_at"])
+    audit_record(
+        workspace=membership.workspace,
+        project=project,
+        actor=membership.user,
+        verb="project.archived" if archived else "project.unarchived",
+        target=project,
+        data={"name": project.name},
+    )
+    return project
+
+
 # --- members and invitations -------------------------------------------------------------
 
 #: How long an invitation link can be used.

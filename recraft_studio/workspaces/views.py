@@ -23,6 +23,7 @@ from .forms import (
     InviteForm,
     ProjectDefaultsForm,
     ProjectForm,
+    ProjectRenameForm,
     RoleForm,
     SignUpForm,
 )
@@ -53,14 +54,14 @@ def workspace_detail(request, workspace_slug):
                 description=form.cleaned_data["description"],
             )
             return redirect("project", workspace_slug=workspace_slug, project_slug=project.slug)
-    projects = membership.workspace.projects.all()
     return render(
         request,
         "workspaces/workspace.html",
         {
             "membership": membership,
             "workspace": membership.workspace,
-            "projects": projects,
+            "projects": selectors.projects_listed(membership.workspace),
+            "archived_projects": selectors.projects_listed(membership.workspace, archived=True),
             "form": form,
         },
     )
@@ -339,10 +340,6 @@ def project_settings(request, workspace_slug, project_slug):
     )
     workspace = membership.workspace
     editable = membership.can_manage_brand
-    template = "workspaces/project_settings.html"
-    if request.htmx and request.htmx.target == "substyle-field":
-        form = ProjectDefaultsForm(data=request.GET, workspace=workspace, project=project)
-        return render(request, f"{template}#substyle-field", {"form": form})
     form = ProjectDefaultsForm(workspace=workspace, project=project, editable=editable)
     if request.method == "POST":
         if not editable:
@@ -360,8 +357,21 @@ def project_settings(request, workspace_slug, project_slug):
                 palette=data["palette"],
                 size=data["size"],
             )
-            messages.success(request, "Saved: the generation form of this project starts there.")
+            saved = "Saved: the generation form of this project starts there."
+            if form.cleared:
+                saved += (
+                    f" The substyle {form.cleared[0]} did not belong to the style; it was left out."
+                )
+            messages.success(request, saved)
             return redirect("project", workspace_slug=workspace_slug, project_slug=project.slug)
+    return _project_settings_page(request, membership, project, form=form)
+
+
+def _project_settings_page(
+    request, membership, project, *, form=None, rename_form=None, status=200
+):
+    workspace = membership.workspace
+    editable = membership.can_manage_brand
     archived_default = (
         project.default_brand_style
         if project.default_brand_style is not None and project.default_brand_style.is_archived
@@ -369,13 +379,57 @@ def project_settings(request, workspace_slug, project_slug):
     )
     return render(
         request,
-        template,
+        "workspaces/project_settings.html",
         {
             "membership": membership,
             "workspace": workspace,
             "project": project,
-            "form": form,
+            "form": form
+            or ProjectDefaultsForm(workspace=workspace, project=project, editable=editable),
+            "rename_form": rename_form or ProjectRenameForm(initial={"name": project.name}),
             "editable": editable,
             "archived_default": archived_default,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def project_rename(request, workspace_slug, project_slug):
+    """A new name for a project (owners and brand managers); its address stays."""
+    membership, project = selectors.project_get(
+        user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+    )
+    if not membership.can_manage_brand:
+        raise PermissionDenied("Only owners and brand managers rename projects.")
+    form = ProjectRenameForm(request.POST)
+    if not form.is_valid():
+        return _project_settings_page(request, membership, project, rename_form=form, status=400)
+    project = services.project_rename(
+        membership=membership, project=project, name=form.cleaned_data["name"]
+    )
+    messages.success(request, f"The project is now called {project.name}.")
+    return redirect("project_settings", workspace_slug=workspace_slug, project_slug=project.slug)
+
+
+@login_required
+@require_POST
+def project_archive(request, workspace_slug, project_slug):
+    """Archive a project, or bring it back (`archived=0`); owners and brand managers."""
+    membership, project = selectors.project_get(
+        user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+    )
+    if not membership.can_manage_brand:
+        raise PermissionDenied("Only owners and brand managers archive projects.")
+    archived = request.POST.get("archived", "1") != "0"
+    project = services.project_archive(membership=membership, project=project, archived=archived)
+    if archived:
+        messages.success(
+            request,
+            f"{project.name} is archived: it is hidden from the project list; "
+            "its images and jobs stay.",
+        )
+        return redirect("workspace", workspace_slug=workspace_slug)
+    messages.success(request, f"{project.name} is back in the project list.")
+    return redirect("project", workspace_slug=workspace_slug, project_slug=project.slug)
