@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
@@ -359,19 +360,27 @@ def account_panel(request, workspace_slug):
     again is a task, and the panel polls until the new reading is in."""
     membership = membership_get(user=request.user, workspace_slug=workspace_slug)
     workspace = membership.workspace
-    checking = request.GET.get("checking") or ""
+    # While a reading asked for at `asked` (a timestamp) is not in, the panel polls.
+    asked = request.GET.get("asked", "")
     if request.method == "POST":
+        asked = str(timezone.now().timestamp())
         balance_check_workspace.delay(workspace.pk)
-        latest = reconcile.latest_balance(workspace)
-        checking = str(latest.pk) if latest else "0"
         if not request.htmx:
-            return redirect(f"{reverse('workspace_settings', args=[workspace.slug])}")
+            return redirect(reverse("workspace_settings", args=[workspace.slug]))
     context = reconcile.account_context(workspace, owner=membership.can_manage_members)
-    latest = context["latest"]
+    try:
+        asked_at = float(asked)
+    except ValueError:
+        asked_at = 0.0
+    latest, failure = context["latest"], context.get("failure")
+    answered = (latest is not None and latest.checked_at.timestamp() >= asked_at) or (
+        failure is not None and failure["at"] >= asked_at
+    )
+    waited_too_long = timezone.now().timestamp() - asked_at > 60
     context.update(
         workspace=workspace,
         membership=membership,
-        checking=checking if checking and (latest is None or str(latest.pk) == checking) else "",
+        asked=asked if asked_at and not answered and not waited_too_long else "",
     )
     if request.htmx:
         return render(request, "jobs/account.html#account-panel", context)
