@@ -21,7 +21,8 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 #: Reached without being a member, by design: the invitation link is the credential.
-NOT_TENANT_SCOPED = {"invitation_accept"}
+# Links that carry a signed token instead of an object id (their own tests cover them).
+NOT_TENANT_SCOPED = {"invitation_accept", "email_verify"}
 #: URL parameters that are not object ids, with a value their views accept.
 PLAIN_VALUES = {"operation": "vectorize", "name": "image"}
 

@@ -1,0 +1,25 @@
+"""The address a request came from, for sign-in throttling and the audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    """The client's address, trusting `X-Forwarded-For` only as far as our proxies.
+
+    With `TRUSTED_PROXY_COUNT` = N, the N-th address from the right of
+    X-Forwarded-For is the one the outermost proxy saw; everything left of it is
+    whatever the client chose to send. With N = 0 the header is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    ]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) >= count:
+        return forwarded[-count]
+    return remote
