@@ -53,7 +53,10 @@ def email_mark_verified(*, user, method: str) -> VerifiedEmail:
         return existing
     verified = VerifiedEmail.objects.create(user=user, email=user.email, method=method)
     account_audit(
-        user=user, verb="account.email_verified", actor=user, data={"email": user.email, "via": method}
+        user=user,
+        verb="account.email_verified",
+        actor=user,
+        data={"email": user.email, "via": method},
     )
     return verified
 
@@ -86,7 +89,9 @@ def email_verify(*, user, token: str) -> VerifiedEmail:
     except signing.SignatureExpired:
         raise VerificationInvalid("This confirmation link has expired; ask for a new one.")
     except signing.BadSignature:
-        raise VerificationInvalid("This confirmation link is not valid. Check you copied all of it.")
+        raise VerificationInvalid(
+            "This confirmation link is not valid. Check you copied all of it."
+        )
     if payload.get("u") != user.pk:
         raise VerificationInvalid(
             "This confirmation link is for another account: sign in as that account to use it."

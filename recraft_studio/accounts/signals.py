@@ -41,7 +41,10 @@ def audit_sign_in_failed(sender, credentials, request=None, **kwargs):
     # it separately (`user_locked_out`), so it is not counted twice here.
     locked = bool(request is not None and getattr(request, "axes_locked_out", False))
     logger.warning(
-        "Failed sign-in: %r from %s%s", username, where.get("ip", "-"), " (locked)" if locked else ""
+        "Failed sign-in: %r from %s%s",
+        username,
+        where.get("ip", "-"),
+        " (locked)" if locked else "",
     )
     user = selectors.user_by_username(username)
     if user is None or locked:

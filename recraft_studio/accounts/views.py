@@ -100,4 +100,3 @@ def email_verify(request, token):
         return render(request, "accounts/verify_failed.html", {"problem": str(exc)}, status=400)
     messages.success(request, f"Your email address {request.user.email} is confirmed.")
     return redirect(_safe_next(request, reverse("home")))
-

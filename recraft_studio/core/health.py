@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import redis
@@ -42,12 +43,11 @@ def _redis() -> None:
 
 
 def _storage() -> None:
-    try:
-        # On S3, a listing of the bucket's top level: fails when the bucket, the
-        # credentials or the endpoint are wrong (a HEAD of a missing key would not).
+    # On S3, a listing of the bucket's top level: fails when the bucket, the
+    # credentials or the endpoint are wrong (a HEAD of a missing key would not). Local
+    # storage has no folder before its first file, which is made on first write.
+    with contextlib.suppress(FileNotFoundError):
         default_storage.listdir("")
-    except FileNotFoundError:
-        pass  # local storage before the first file: its folder is made on first write
 
 
 CHECKS = {"database": _database, "redis": _redis, "storage": _storage}

@@ -366,7 +366,6 @@ class ToolForm(ApiRulesForm):
     @property
     def source_bytes(self) -> bytes:
         if self._source_bytes is None:
-
             self._source_bytes = files.read(self.source.file_key)
         return self._source_bytes
 

@@ -105,7 +105,8 @@ def invitation_create(
         # Without mail the link would only reach the logs, where anyone reading them
         # could join with it.
         raise mail.MailNotConfigured(
-            "Invitations are sent by email, and " + mail.NO_MAIL_MESSAGE[0].lower()
+            "Invitations are sent by email, and "
+            + mail.NO_MAIL_MESSAGE[0].lower()
             + mail.NO_MAIL_MESSAGE[1:]
         )
     workspace = membership.workspace
@@ -181,9 +182,7 @@ def invitation_refusal(invitation: Invitation, user) -> str:
             "sign in with the invited account or create one from this link."
         )
     if not email_is_verified(user):
-        return (
-            f"Confirm that {invitation.email} is your address first: we will email you a link."
-        )
+        return f"Confirm that {invitation.email} is your address first: we will email you a link."
     return ""
 
 
