@@ -80,6 +80,11 @@ urlpatterns = [
         name="brand_style_reference",
     ),
     path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/references/<int:reference_pk>/thumb",
+        brand.style_reference_thumb,
+        name="brand_style_reference_thumb",
+    ),
+    path(
         "w/<slug:workspace_slug>/brand/palettes/new/", brand.palette_create, name="palette_create"
     ),
     path(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from defusedxml import ElementTree
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 THUMB_MAX_SIDE = 512
 
@@ -123,6 +123,8 @@ def store_thumbnail(data: bytes, facts: FileFacts, original_key: str) -> str:
         return key
     with Image.open(io.BytesIO(data)) as img:
         img.thumbnail((THUMB_MAX_SIDE, THUMB_MAX_SIDE))
+        # Turned after shrinking (cheaper), as the EXIF orientation says, if it says.
+        img = ImageOps.exif_transpose(img)
         if img.mode not in ("RGB", "RGBA"):
             img = img.convert("RGBA" if "A" in img.getbands() or img.mode == "P" else "RGB")
         out = io.BytesIO()

@@ -17,7 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.validation import FieldError, check_style_references
 
-from . import selectors
+from . import files, selectors
 from .colors import (
     DEFAULT_EXTRACT,
     EXTRACT_MAX,
@@ -63,7 +63,9 @@ class BrandStyleForm(forms.Form):
         label="Reference images",
         help_text=(
             f"1 to {catalog.STYLE_REFERENCES_MAX_FILES} PNG, JPG or WEBP images, at most "
-            f"{catalog.STYLE_REFERENCES_MAX_BYTES // catalog.MB} MB together."
+            f"{catalog.STYLE_REFERENCES_MAX_BYTES // catalog.MB} MB together, each at most "
+            f"{files.REFERENCE_LIMITS.max_pixels // catalog.MEGAPIXEL} MP and "
+            f"{files.REFERENCE_LIMITS.max_side} px a side."
         ),
     )
 
@@ -93,8 +95,12 @@ class BrandStyleForm(forms.Form):
                 f"The images total {filesizeformat(total)}; together they may be at most "
                 f"{catalog.STYLE_REFERENCES_MAX_BYTES // catalog.MB} MB."
             )
-        data = [f.read() for f in uploads]
         try:
+            # Each reference is bounded from its header, decoded whole and turned
+            # upright, as every upload is; then the API's rule on the set.
+            data = [
+                files.reference_prepare(f.read(), number=i) for i, f in enumerate(uploads, start=1)
+            ]
             check_style_references(data, field="references")
         except FieldError as exc:
             raise forms.ValidationError(exc.message)

@@ -465,17 +465,21 @@ class ToolForm(ApiRulesForm):
             )
             return None
         mask = upload.read()
-        sniffed = images.sniff(mask)
-        source_size = (self.source.width, self.source.height)
-        if sniffed and sniffed[1:] == source_size and size != source_size:
-            # Painted on the original; the image is being scaled down, so is the mask.
-            mask = images.scale_mask(mask, size)
         try:
+            # Decoded whole first (under the pixel guard): a truncated or hostile file
+            # is a field error, never a failure halfway through the checks below.
+            images.check_decodable(mask, field="mask")
+            sniffed = images.sniff(mask)
+            source_size = (self.source.width, self.source.height)
+            if sniffed and sniffed[1:] == source_size and size != source_size:
+                # Painted on the original; the image is being scaled down, so is the mask.
+                mask = images.scale_mask(mask, size)
             check_mask(mask, image_size=size, limits=self.limits)
+            has_white = images.mask_has_white(mask)
         except FieldError as error:
             self.add_error("mask", error.message)
             return None
-        if not images.mask_has_white(mask):
+        if not has_white:
             self.add_error("mask", "The mask is all black, so nothing would change: paint an area.")
             return None
         return mask
