@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 
+from recraft_studio.core.forms import LabelledBoundsMixin
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.validation import FieldError, check_style_references
 
@@ -52,7 +53,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
-class BrandStyleForm(forms.Form):
+class BrandStyleForm(LabelledBoundsMixin, forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     base_style = forms.ChoiceField(
         choices=BASE_STYLE_CHOICES,
@@ -107,7 +108,7 @@ class BrandStyleForm(forms.Form):
         return data
 
 
-class RenameForm(forms.Form):
+class RenameForm(LabelledBoundsMixin, forms.Form):
     name = forms.CharField(max_length=100)
 
     def __init__(self, *args, style, **kwargs):
@@ -164,7 +165,7 @@ def row_value(text: str | None, pick: str | None, orig: str | None) -> str:
     return orig
 
 
-class PaletteForm(forms.Form):
+class PaletteForm(LabelledBoundsMixin, forms.Form):
     """A palette's name, colours and background, each colour a picker plus a text box.
 
     The colour rows are not Django fields: they are repeated inputs (`color`,
