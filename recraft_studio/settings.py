@@ -128,6 +128,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "recraft_studio.accounts.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "recraft_studio.accounts.network.client_ip"
+AXES_USERNAME_CALLABLE = "recraft_studio.accounts.network.attempted_username"
 # Proxies in front of the web process that append to X-Forwarded-For (0: none, so
 # the socket's address is the client's and the header, which anyone can send, is
 # ignored).

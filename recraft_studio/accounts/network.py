@@ -21,3 +21,16 @@ def client_ip(request) -> str:
     if len(forwarded) >= count:
         return forwarded[-count]
     return remote
+
+
+#: Usernames are at most 150 characters (Django's field); a longer one is cut there
+#: before the throttle stores it, so no attempt can overflow its log's column.
+USERNAME_MAX_LENGTH = 150
+
+
+def attempted_username(request, credentials) -> str | None:
+    """The username a sign-in attempt named, as django-axes counts it."""
+    username = (credentials or {}).get("username")
+    if username is None:
+        return None
+    return str(username)[:USERNAME_MAX_LENGTH]

@@ -150,8 +150,19 @@ def decode(data: bytes, *, field: str = "image") -> Image.Image:
 
 
 def check_decodable(data: bytes, *, field: str = "image") -> None:
-    """Refuse an image that cannot be decoded whole, before any of it is stored."""
-    decode(data, field=field).close()
+    """Refuse an image that cannot be decoded whole, before any of it is stored.
+
+    A PNG's chunks carry checksums that decoding does not look at; a file whose
+    checksums fail was damaged on the way, whatever its pixels look like.
+    """
+    with decode(data, field=field) as img:
+        fmt = img.format
+    if fmt == "PNG":
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.verify()
+        except _DECODE_ERRORS:
+            raise FieldError(field, DAMAGED)
 
 
 def upright(data: bytes, *, field: str = "image") -> bytes:

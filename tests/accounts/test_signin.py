@@ -145,3 +145,11 @@ def test_guesses_at_unknown_names_stay_in_the_throttles_log_not_in_any_trail(cli
     sign_in(client, "no-such-person", "guess")
     assert not AuditEvent.objects.exists()
     assert AccessAttempt.objects.get().username == "no-such-person"
+
+
+def test_a_huge_username_is_refused_like_any_wrong_one_and_still_counted(client, ada):
+    for _ in range(LIMIT):
+        response = sign_in(client, "u" * 10_000, "guess", ip="198.51.100.3")
+        assert response.status_code in (200, 429)
+    assert AccessAttempt.objects.get().username == "u" * 150
+    assert sign_in(client, "ada", PASSWORD, ip="198.51.100.3").status_code == 429
