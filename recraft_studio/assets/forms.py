@@ -7,6 +7,7 @@ from django import forms
 from recraft_studio.brand.models import STYLE_CHOICE_PREFIX
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
+from recraft_studio.recraft.validation import FieldError
 
 from .models import OPERATION_CHOICES
 
@@ -60,6 +61,13 @@ class UploadForm(forms.Form):
             return cleaned
         data = upload.read()
         self.problem = images.diagnose(data, images.UPLOAD_LIMITS, field="file")
+        if self.problem is None or self.problem.fixes:
+            # The header was fine; the pixels must be too, before the file is kept or
+            # a fix is offered for it (the size is bounded by `diagnose` already).
+            try:
+                images.check_decodable(data, field="file")
+            except FieldError as error:
+                self.problem = images.Problem(error.message)
         if self.problem is not None:
             self.add_error("file", self.problem.message)
         self.data_bytes = data

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -51,13 +53,18 @@ def asset_upload(*, membership: Membership, project: Project, data: bytes) -> As
     """Keep an image a person brought in: an Asset with no job and no parent.
 
     It must fit at least one tool (`images.UPLOAD_LIMITS`); each tool checks its own,
-    stricter limits when it is run.
+    stricter limits when it is run. It must decode whole: every check runs before
+    anything is stored, so a refused file leaves nothing behind. A photo's EXIF
+    orientation is applied first, so it is stored, shown and sent upright.
     """
     if not membership.can_generate:
         raise PermissionDenied("Your role in this workspace cannot upload images.")
     if project.workspace_id != membership.workspace_id:
         raise PermissionDenied("The project belongs to another workspace.")
     inspect_image(data, limits=images.UPLOAD_LIMITS, field="file")
+    data = images.upright(data, field="file")
+    inspect_image(data, limits=images.UPLOAD_LIMITS, field="file")
+    images.check_decodable(data, field="file")
     facts = files.inspect(data)
     file_key = files.store_original(data, facts)
     thumb_key = files.store_thumbnail(data, facts, file_key)
@@ -97,17 +104,26 @@ def upload_stash(*, membership: Membership, project: Project, data: bytes) -> st
 
 
 def upload_unstash(*, membership: Membership, project: Project, token: str) -> bytes:
-    """The bytes a token from `upload_stash` names; raise `FieldError` when it is stale."""
+    """The bytes a token from `upload_stash` names, once; raise `FieldError` otherwise.
+
+    An offer is used up by its first use (a Redis key set only if absent, so three
+    clicks at once make one fix, not three), and the kept file is deleted with it.
+    """
     try:
         payload = signing.loads(token, salt=_PENDING_SALT, max_age=PENDING_UPLOAD_MAX_AGE)
     except signing.BadSignature:
         raise FieldError("file", "That upload has expired; choose the file again.")
     if payload.get("w") != membership.workspace_id or payload.get("p") != project.pk:
         raise FieldError("file", "That upload belongs elsewhere; choose the file again.")
+    used_key = "pending-upload-used:" + hashlib.sha256(token.encode()).hexdigest()
+    if not cache.add(used_key, 1, timeout=PENDING_UPLOAD_MAX_AGE + 60):
+        raise FieldError("file", "That fix was already applied once; choose the file again.")
     try:
-        return files.read(payload["k"])
+        data = files.read(payload["k"])
     except (OSError, KeyError):
         raise FieldError("file", "That upload has expired; choose the file again.")
+    files.delete(payload["k"])
+    return data
 
 
 def pending_uploads_sweep(*, older_than: timedelta | None = None) -> int:

@@ -140,6 +140,7 @@ def asset_upload(request, workspace_slug, project_slug):
         else:
             return redirect("asset", asset_id=asset.pk)
     elif form.problem is not None and (form.problem.can_fit or form.problem.can_convert):
+        # Kept for the one click that applies the fix (see `services.upload_unstash`).
         try:
             pending = services.upload_stash(
                 membership=membership, project=project, data=form.data_bytes

@@ -29,7 +29,14 @@ from recraft_studio.brand.widgets import (
 from recraft_studio.core.forms import LabelledErrorsForm
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
-from recraft_studio.recraft.validation import FieldError, check_mask, check_params, inspect_image
+from recraft_studio.recraft.validation import (
+    FieldError,
+    bbox_bounds_problem,
+    check_mask,
+    check_params,
+    check_text,
+    inspect_image,
+)
 
 from .errors import friendly_error
 
@@ -67,6 +74,19 @@ class ApiRulesForm(LabelledErrorsForm):
         if not self.errors:
             self.add_api_errors(check_params(catalog.OPERATIONS[self.operation], self.to_params()))
         return cleaned
+
+    def clean_negative_prompt(self) -> str:
+        """Within the API's length, said with the field's own label ("Leave out")."""
+        value = self.cleaned_data.get("negative_prompt") or ""
+        errors = check_text(
+            value,
+            field="negative_prompt",
+            max_bytes=catalog.NEGATIVE_PROMPT_MAX_BYTES,
+            label=str(self.fields["negative_prompt"].label),
+        )
+        if errors:
+            raise forms.ValidationError(errors[0].message)
+        return value
 
 
 class SeedForm(LabelledErrorsForm):
@@ -295,6 +315,7 @@ class GenerateForm(StyledForm):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What to leave out"}),
+        help_text=f"At most {catalog.NEGATIVE_PROMPT_MAX_BYTES} bytes.",
     )
     artistic_level = forms.TypedChoiceField(
         required=False,
@@ -307,6 +328,12 @@ class GenerateForm(StyledForm):
     text_layout = forms.CharField(
         required=False,
         label="Words in the image",
+        # A bound on what is parsed at all; the word count is checked line by line.
+        max_length=catalog.TEXT_LAYOUT_MAX_WORDS * 80,
+        error_messages={
+            "max_length": "Words in the image: at most %(limit_value)d characters "
+            "(this is %(show_value)d)."
+        },
         widget=forms.Textarea(
             attrs={
                 "rows": 3,
@@ -328,28 +355,44 @@ class GenerateForm(StyledForm):
         )
 
     def clean_text_layout(self) -> list[dict[str, Any]] | None:
-        """Lines of `WORD left top width height` (percent) → the API's text layout."""
+        """Lines of `WORD left top width height` (percent) → the API's text layout.
+
+        Bounded before anything is parsed: at most `TEXT_LAYOUT_MAX_WORDS` lines;
+        each box within `validation.bbox_bounds_problem`'s range. Every message
+        starts with the field's label.
+        """
+        label = str(self.fields["text_layout"].label)
+        text = self.cleaned_data.get("text_layout", "")
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) > catalog.TEXT_LAYOUT_MAX_WORDS:
+            raise forms.ValidationError(
+                f"{label}: {len(lines):,} lines were given; at most "
+                f"{catalog.TEXT_LAYOUT_MAX_WORDS} words fit in one image."
+            )
         layout = []
-        for number, line in enumerate(self.cleaned_data.get("text_layout", "").splitlines(), 1):
-            if not line.strip():
-                continue
+        for number, line in lines:
+            where = f"{label}: Line {number} ({line.strip()[:60]!r})"
             word, *numbers = line.split()
             try:
                 left, top, width, height = (round(float(n.rstrip("%")) / 100, 4) for n in numbers)
             except ValueError:
                 raise forms.ValidationError(
-                    f"Line {number} ({line.strip()!r}): give a word, then four numbers: "
+                    f"{where}: give a word, then four numbers: "
                     "left, top, width and height in % of the image."
                 )
             if not all(math.isfinite(v) for v in (left, top, width, height)):
-                raise forms.ValidationError(
-                    f"Line {number} ({line.strip()!r}): the box's numbers must be plain numbers."
-                )
+                raise forms.ValidationError(f"{where}: the box's numbers must be plain numbers.")
             if width <= 0 or height <= 0:
+                raise forms.ValidationError(f"{where}: the box needs a width and a height.")
+            if len(word) > catalog.TEXT_LAYOUT_WORD_MAX_CHARS:
                 raise forms.ValidationError(
-                    f"Line {number} ({line.strip()!r}): the box needs a width and a height."
+                    f"{where}: a word may have at most {catalog.TEXT_LAYOUT_WORD_MAX_CHARS} "
+                    "characters."
                 )
             right, bottom = round(left + width, 4), round(top + height, 4)
+            problem = bbox_bounds_problem([left, right], [top, bottom])
+            if problem:
+                raise forms.ValidationError(f"{where}: the box is out of bounds: {problem}")
             layout.append(
                 {
                     "text": word,
@@ -576,17 +619,21 @@ class ToolForm(ApiRulesForm):
             )
             return None
         mask = upload.read()
-        sniffed = images.sniff(mask)
-        source_size = (self.source.width, self.source.height)
-        if sniffed and sniffed[1:] == source_size and size != source_size:
-            # Painted on the original; the image is being scaled down, so is the mask.
-            mask = images.scale_mask(mask, size)
         try:
+            # Decoded whole first (under the pixel guard): a truncated or hostile file
+            # is a field error, never a failure halfway through the checks below.
+            images.check_decodable(mask, field="mask")
+            sniffed = images.sniff(mask)
+            source_size = (self.source.width, self.source.height)
+            if sniffed and sniffed[1:] == source_size and size != source_size:
+                # Painted on the original; the image is being scaled down, so is the mask.
+                mask = images.scale_mask(mask, size)
             check_mask(mask, image_size=size, limits=self.limits)
+            has_white = images.mask_has_white(mask)
         except FieldError as error:
             self.add_error("mask", error.message)
             return None
-        if not images.mask_has_white(mask):
+        if not has_white:
             self.add_error("mask", "The mask is all black, so nothing would change: paint an area.")
             return None
         return mask

@@ -1,5 +1,7 @@
 """Pages that start jobs and follow them: the generate form, the tools, job cards."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -230,6 +232,10 @@ def _remix_of(request, asset, op):
     remix_id = request.GET.get("remix")
     if not remix_id:
         return None
+    try:
+        remix_id = uuid.UUID(remix_id)
+    except ValueError:
+        raise Http404("The image to remix is not one of yours.")
     try:
         remix = asset_selectors.asset_get(user=request.user, asset_id=remix_id)
     except Http404:

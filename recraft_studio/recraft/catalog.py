@@ -23,11 +23,23 @@ RATE_LIMIT_PER_MINUTE = 100
 IMAGE_TTL_SECONDS = 24 * 60 * 60
 
 PROMPT_MAX_BYTES = 1000
+#: The docs give negative_prompt no length of its own; it is held to the prompt's,
+#: the only length the API documents for its text.
+NEGATIVE_PROMPT_MAX_BYTES = PROMPT_MAX_BYTES
 N_MIN, N_MAX = 1, 6
 ARTISTIC_LEVEL_MIN, ARTISTIC_LEVEL_MAX = 0, 5
 RGB_MIN, RGB_MAX = 0, 255
 STRENGTH_MIN, STRENGTH_MAX = 0.0, 1.0
 TEXT_LAYOUT_POINTS = 4
+#: Text layout coordinates are relative to the image, (0, 0) top left and (1, 1)
+#: bottom right; the docs allow points beyond [0, 1] ("the shape will be cropped").
+#: The studio bounds them at one image's size past each edge, and a box must still
+#: cover part of the image, or none of its word would show.
+TEXT_LAYOUT_COORD_MIN, TEXT_LAYOUT_COORD_MAX = -1.0, 2.0
+#: Words per text layout, and letters per word: the docs give no number; these are
+#: well past what fits legibly in one picture and keep a request small.
+TEXT_LAYOUT_MAX_WORDS = 50
+TEXT_LAYOUT_WORD_MAX_CHARS = 50
 
 
 class Model(StrEnum):

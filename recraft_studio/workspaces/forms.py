@@ -11,7 +11,7 @@ from recraft_studio.brand.widgets import (
     stale_substyle,
     substyle_choices,
 )
-from recraft_studio.core.forms import LabelledErrorsForm
+from recraft_studio.core.forms import LabelledErrorsForm, LabelledErrorsMixin
 from recraft_studio.jobs.errors import friendly_error
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.validation import check_size, check_style
@@ -19,19 +19,30 @@ from recraft_studio.recraft.validation import check_size, check_style
 from . import encryption
 from .models import MODEL_CHOICES, SIZE_CHOICES, Project, Role
 
+#: A project's description is a note for the team, not a document.
+PROJECT_DESCRIPTION_MAX_CHARS = 2000
 
-class ProjectForm(forms.ModelForm):
+
+class ProjectForm(LabelledErrorsMixin, forms.ModelForm):
+    description = forms.CharField(
+        required=False,
+        max_length=PROJECT_DESCRIPTION_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = Project
         fields = ["name", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 # --- members -------------------------------------------------------------------------------
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}))
+class InviteForm(LabelledErrorsMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,  # the column's size, and the longest address SMTP carries
+        widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}),
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.DESIGNER)
 
 
@@ -39,7 +50,7 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class SignUpForm(UserCreationForm):
+class SignUpForm(LabelledErrorsMixin, UserCreationForm):
     """A new account for the address an invitation was sent to."""
 
     def __init__(self, *args, email: str, **kwargs):
@@ -57,7 +68,7 @@ class SignUpForm(UserCreationForm):
 # --- the workspace's API token ---------------------------------------------------------------
 
 
-class BudgetForm(forms.Form):
+class BudgetForm(LabelledErrorsMixin, forms.Form):
     monthly_budget = forms.IntegerField(
         label="Monthly budget (API units)",
         required=False,
@@ -69,7 +80,7 @@ class BudgetForm(forms.Form):
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(LabelledErrorsMixin, forms.Form):
     # `render_value=False`: the token never travels back to a browser, not even on an
     # error, so a shoulder or a page cache cannot read it.
     api_token = forms.CharField(

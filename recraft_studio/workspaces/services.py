@@ -16,7 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from recraft_studio.accounts.selectors import email_is_verified
 from recraft_studio.audit.services import audit_record
+from recraft_studio.core import mail
 from recraft_studio.recraft.client import RecraftClient
 
 from . import encryption, selectors
@@ -126,6 +128,10 @@ class InvitationInvalid(Exception):
     """An invitation link that is unknown, used, withdrawn or expired."""
 
 
+class InvitationNotForYou(Exception):
+    """The signed-in account is not the invited address, or has not verified it."""
+
+
 def _require_owner(membership: Membership, workspace_id: int | None = None) -> None:
     if not membership.can_manage_members:
         raise PermissionDenied("Only owners manage the members of a workspace.")
@@ -143,6 +149,14 @@ def invitation_create(
     pending invitation of the same address is withdrawn: only the newest link works.
     """
     _require_owner(membership)
+    if not mail.can_send():
+        # Without mail the link would only reach the logs, where anyone reading them
+        # could join with it.
+        raise mail.MailNotConfigured(
+            "Invitations are sent by email, and "
+            + mail.NO_MAIL_MESSAGE[0].lower()
+            + mail.NO_MAIL_MESSAGE[1:]
+        )
     workspace = membership.workspace
     email = BaseUserManager.normalize_email(email).strip()
     if role not in Role.values:
@@ -202,6 +216,24 @@ def invitation_revoke(*, membership: Membership, invitation: Invitation) -> Invi
     return invitation
 
 
+def invitation_refusal(invitation: Invitation, user) -> str:
+    """Why `user` may not accept `invitation` although the link works, or "".
+
+    An invitation is for an address, not for whoever holds the link: the account
+    must have that address, and must have shown it receives mail there (it was made
+    from the emailed link, or it followed a confirmation link).
+    """
+    if (user.email or "").strip().lower() != invitation.email.strip().lower():
+        return (
+            f"This invitation is for {invitation.email}, and you are signed in as "
+            f"{user.get_username()} ({user.email or 'no email address'}). Sign out, then "
+            "sign in with the invited account or create one from this link."
+        )
+    if not email_is_verified(user):
+        return f"Confirm that {invitation.email} is your address first: we will email you a link."
+    return ""
+
+
 def invitation_problem(invitation: Invitation | None) -> str:
     """Why an invitation cannot be accepted, or "" when it can."""
     if invitation is None:
@@ -231,6 +263,9 @@ def invitation_accept(*, token: str, user) -> tuple[Membership, bool]:
     problem = invitation_problem(invitation)
     if problem:
         raise InvitationInvalid(problem)
+    refusal = invitation_refusal(invitation, user)
+    if refusal:
+        raise InvitationNotForYou(refusal)
     workspace = invitation.workspace
     membership = Membership.objects.filter(workspace=workspace, user=user).first()
     created = membership is None

@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from recraft_studio.accounts.services import email_mark_verified
 from recraft_studio.audit.selectors import budget_status
+from recraft_studio.core import mail
 from recraft_studio.recraft.errors import RecraftAuthError, RecraftError
 
 from . import selectors, services
@@ -98,6 +100,8 @@ def members(request, workspace_slug):
                 )
             except services.MembershipRuleBroken as exc:
                 invite_form.add_error("email", str(exc))
+            except mail.MailNotConfigured as exc:
+                invite_form.add_error(None, str(exc))
             except OSError as exc:  # the mail server refused or could not be reached
                 invite_form.add_error(None, f"The invitation email could not be sent ({exc}).")
             else:
@@ -115,6 +119,7 @@ def members(request, workspace_slug):
             else [],
             "invite_form": invite_form,
             "roles": Role.choices,
+            "mail_problem": "" if mail.can_send() else mail.NO_MAIL_MESSAGE,
         },
     )
 
@@ -176,15 +181,21 @@ def invitation_revoke(request, workspace_slug, invitation_pk):
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
-    """Join a workspace from an emailed link: logged in, or with a new account."""
+    """Join a workspace from an emailed link: as the invited account, or a new one.
+
+    Someone signed in as another account (or one that has not confirmed the invited
+    address) is told what to do instead; the link is not used up.
+    """
     invitation = selectors.invitation_for_token(token)
     problem = services.invitation_problem(invitation)
     if problem:
         status = 404 if invitation is None else 410
         return render(request, "workspaces/invitation.html", {"problem": problem}, status=status)
     signup_form = None
+    refusal = ""
     if request.user.is_authenticated:
-        if request.method == "POST":
+        refusal = services.invitation_refusal(invitation, request.user)
+        if request.method == "POST" and not refusal:
             return _accept(request, token, request.user)
     else:
         signup_form = SignUpForm(email=invitation.email)
@@ -194,12 +205,15 @@ def invitation_accept(request, token):
                 try:
                     with transaction.atomic():
                         user = signup_form.save()
+                        # Reaching this page through the emailed link shows the
+                        # address is theirs.
+                        email_mark_verified(user=user, method="invitation")
                         membership, _ = services.invitation_accept(token=token, user=user)
                 except services.InvitationInvalid as exc:
                     return render(
                         request, "workspaces/invitation.html", {"problem": str(exc)}, status=410
                     )
-                login(request, user)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(
                     request,
                     f"Welcome to {membership.workspace.name}: you are "
@@ -210,6 +224,9 @@ def invitation_accept(request, token):
         request.user.is_authenticated
         and Membership.objects.filter(workspace=invitation.workspace, user=request.user).exists()
     )
+    email_matches = request.user.is_authenticated and (
+        (request.user.email or "").lower() == invitation.email.lower()
+    )
     return render(
         request,
         "workspaces/invitation.html",
@@ -217,8 +234,12 @@ def invitation_accept(request, token):
             "invitation": invitation,
             "signup_form": signup_form,
             "already_member": already,
+            "refusal": refusal,
+            # Signed in with the invited address, not yet confirmed: offer the link.
+            "needs_verification": bool(refusal) and email_matches,
             "login_url": f"{reverse('login')}?next={request.path}",
         },
+        status=403 if request.method == "POST" and refusal else 200,
     )
 
 
@@ -227,6 +248,8 @@ def _accept(request, token, user):
         membership, created = services.invitation_accept(token=token, user=user)
     except services.InvitationInvalid as exc:
         return render(request, "workspaces/invitation.html", {"problem": str(exc)}, status=410)
+    except services.InvitationNotForYou as exc:
+        return render(request, "workspaces/invitation.html", {"problem": str(exc)}, status=403)
     if created:
         messages.success(
             request,

@@ -20,8 +20,9 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-#: Reached without being a member, by design: the invitation link is the credential.
-NOT_TENANT_SCOPED = {"invitation_accept"}
+#: Reached without being a member, by design: the link's token is the credential
+#: (an invitation; an email confirmation, which only works for the account it names).
+NOT_TENANT_SCOPED = {"invitation_accept", "email_verify"}
 #: URL parameters that are not object ids, with a value their views accept.
 PLAIN_VALUES = {"operation": "vectorize", "name": "image"}
 
