@@ -173,6 +173,9 @@ class PaletteForm(LabelledErrorsMixin, forms.Form):
     (`add`) or one less (`remove:<i>`) without saving.
     """
 
+    # Errors about colours name the row they concern ("Colour 2: …").
+    unprefixed_fields = ("colors",)
+
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     # Placeholders that carry the errors of the colour rows and of the background.
     colors = forms.Field(required=False, widget=forms.HiddenInput)

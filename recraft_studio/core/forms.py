@@ -12,7 +12,12 @@ class LabelledErrorsMixin:
     100 characters") name no field, which leaves a person guessing when a form shows
     its errors together. Only Django's defaults are replaced; a field's own messages
     stay. Mix it into any form class (Form, ModelForm, UserCreationForm).
+
+    `unprefixed_fields` names fields whose messages already say which part of them
+    is wrong ("Colour 2: …") and must not be prefixed.
     """
+
+    unprefixed_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,7 +54,7 @@ class LabelledErrorsMixin:
         super().full_clean()
         for name, errors in list((self._errors or {}).items()):
             field = self.fields.get(name)
-            if field is None:
+            if field is None or name in self.unprefixed_fields:
                 continue
             label = str(field.label or name.replace("_", " ").capitalize())
             self._errors[name] = self.error_class(

@@ -231,9 +231,18 @@ class StyledForm(SeedForm, ApiRulesForm):
         style = data.get("style") or ""
         substyle = data.get("substyle") or ""
         if stale_substyle(model, style, substyle):
-            # Left over from another style or model: dropped, never sent.
-            data["substyle"] = ""
-            self.cleared.append(catalog.substyle_label(substyle))
+            # Left over from another style or model: cleared, never sent. Nothing is
+            # queued either: the person sees the change before anything is paid for.
+            label = catalog.substyle_label(substyle)
+            self.cleared.append(label)
+            self.add_error(
+                "substyle",
+                f"Substyle: {label} is not offered for this style and model, so it was "
+                "cleared. Press Generate again to go without it, or pick another.",
+            )
+            if self.is_bound:
+                self.data = self.data.copy()
+                self.data["substyle"] = ""
         return super().clean()
 
     @property
@@ -314,6 +323,7 @@ class GenerateForm(StyledForm):
     negative_prompt = forms.CharField(
         required=False,
         strip=False,
+        label="Leave out",
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What to leave out"}),
         help_text=f"At most {catalog.NEGATIVE_PROMPT_MAX_BYTES} bytes.",
     )

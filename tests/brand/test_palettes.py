@@ -107,7 +107,7 @@ def test_a_colour_that_is_not_one_is_reported_on_its_row_and_nothing_is_saved(ma
             "colors",
             "Add at least one colour.",
         ),
-        ({"name": "", "color": ["#ff0000"]}, "name", "This field is required."),
+        ({"name": "", "color": ["#ff0000"]}, "name", "Name is required: fill it in."),
         ({"name": "BG", "color": ["#ff0000"], "background": "#12"}, "background", "Background:"),
         ({"name": "Big", "color": ["#010101"] * 13}, "colors", "at most 12 colours"),
     ],

@@ -155,7 +155,8 @@ def test_a_base_style_that_cannot_carry_a_custom_style_is_refused(manager, fresh
         create_url(workspace),
         {"name": "Logo", "base_style": "logo_raster", "references": [upload(png())]},
     )
-    assert "Select a valid choice" in response.context["form"].errors["base_style"][0]
+    errors = response.context["form"].errors["base_style"]
+    assert "Base style: choose one of the options" in errors[0]
     assert style_requests(fresh_sandbox) == []
 
 

@@ -65,10 +65,11 @@ def test_n_outside_1_to_6_is_an_error_on_the_n_field(n):
     assert "from 1 to 6" in f.errors["n"][0]
 
 
-def test_a_substyle_the_style_and_model_do_not_offer_is_dropped_never_sent():
+def test_a_substyle_the_style_and_model_do_not_offer_is_cleared_and_never_sent():
     f = form(model="recraftv3", style="digital_illustration", substyle="kawaii")
-    assert f.is_valid(), f.errors
-    assert "substyle" not in f.to_params() and f.cleared == ["Kawaii"]
+    assert not f.is_valid()
+    assert f.cleared == ["Kawaii"] and "was cleared" in f.errors["substyle"][0]
+    assert f.data["substyle"] == ""  # the form shown again has it cleared
 
 
 def test_a_style_the_model_does_not_offer_is_an_error_naming_the_label_and_the_fix():

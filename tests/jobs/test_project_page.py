@@ -86,14 +86,20 @@ def test_another_workspaces_project_is_not_found(designer, member, logged_in):
     assert not Job.objects.exists()
 
 
-def test_a_substyle_left_over_from_another_style_is_dropped_not_sent(designer, project, logged_in):
+def test_a_substyle_left_over_from_another_style_is_cleared_and_said_before_anything_is_sent(
+    designer, project, logged_in
+):
     user, _ = designer
-    response = logged_in(user).post(
-        url(project), {**VALID, "substyle": "kawaii"}, HTTP_HX_REQUEST="true"
+    client = logged_in(user)
+    response = client.post(url(project), {**VALID, "substyle": "kawaii"}, HTTP_HX_REQUEST="true")
+    assert not Job.objects.exists()
+    assert "Kawaii is not offered for this style and model, so it was cleared" in (
+        response.content.decode()
     )
+    # Pressing Generate again (the form now without it) queues the job, without it.
+    client.post(url(project), {**VALID, "substyle": ""}, HTTP_HX_REQUEST="true")
     job = Job.objects.get()
     assert "substyle" not in job.params and job.params["style"] == VALID["style"]
-    assert "Kawaii was not a substyle of the chosen style" in response.content.decode()
 
 
 def test_the_page_lists_only_the_styles_and_substyles_of_the_chosen_model(
