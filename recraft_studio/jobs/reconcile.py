@@ -79,6 +79,13 @@ def balance_check(credentials: Credentials) -> BalanceCheck | None:
     return check
 
 
+def first_reading_due(workspace) -> bool:
+    """Whether to ask for a first reading of the workspace's balance now (at most once a
+    minute per credentials, however many people open the page)."""
+    key = f"studio:balance-asked:{credentials_for(workspace).key}"
+    return bool(redis_client().set(key, 1, nx=True, ex=60))
+
+
 def balances_check() -> int:
     """Read the balance of every account that workspaces used in the last week."""
     since = timezone.now() - timedelta(days=7)

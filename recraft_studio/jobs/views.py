@@ -374,6 +374,11 @@ def account_panel(request, workspace_slug):
         if not request.htmx:
             return redirect(reverse("workspace_settings", args=[workspace.slug]))
     context = reconcile.account_context(workspace, owner=membership.can_manage_members)
+    never_read = context["latest"] is None and not context.get("failure")
+    # Never read for this account: ask once now rather than wait for beat's round.
+    if not asked and never_read and reconcile.first_reading_due(workspace):
+        asked = str(timezone.now().timestamp())
+        balance_check_workspace.delay(workspace.pk)
     try:
         asked_at = float(asked)
     except ValueError:
