@@ -20,11 +20,14 @@ class TrailFilters:
     project: int | None = None
     since: date | None = None
     until: date | None = None
+    #: A kind of object ("asset", "membership"…) and, from `target`, one object of it.
+    target_type: str = ""
+    target: str = ""
 
 
 def audit_events_for(*, workspace, filters: TrailFilters | None = None) -> QuerySet[AuditEvent]:
     """The workspace's events, newest first; the caller has checked the membership."""
-    events = AuditEvent.objects.filter(workspace=workspace).select_related("project")
+    events = AuditEvent.objects.filter(workspace=workspace).select_related("project", "workspace")
     f = filters or TrailFilters()
     if f.verb:
         events = events.filter(verb=f.verb)
@@ -32,6 +35,11 @@ def audit_events_for(*, workspace, filters: TrailFilters | None = None) -> Query
         events = events.filter(actor_name=f.actor)
     if f.project:
         events = events.filter(project_id=f.project)
+    if f.target:
+        target_type, _, target_id = f.target.partition(":")
+        events = events.filter(target_type=target_type, target_id=target_id)
+    elif f.target_type:
+        events = events.filter(target_type=f.target_type)
     tz = timezone.get_current_timezone()
     if f.since:
         events = events.filter(created_at__gte=datetime.combine(f.since, time.min, tz))

@@ -29,6 +29,29 @@ def audit_record(
     )
 
 
+def audit_record_many(*, workspace, verb: str, actor=None, entries) -> list[AuditEvent]:
+    """Append one event per `(target, project, data)` in one insert (bulk actions).
+
+    Same rules as `audit_record`: call it inside the transaction of the change.
+    """
+    actor_name = actor.get_username() if actor is not None else ""
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                workspace=workspace,
+                project=project,
+                actor=actor,
+                actor_name=actor_name,
+                verb=verb,
+                target_type=target._meta.model_name,
+                target_id=str(target.pk),
+                data=data or {},
+            )
+            for target, project, data in entries
+        ]
+    )
+
+
 class BudgetExceeded(Exception):
     """A paid call would take the workspace over its monthly budget."""
 

@@ -1,6 +1,7 @@
 """The audit trail and the spend summary, for the workspace's owners."""
 
 import csv
+import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,18 +9,22 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from recraft_studio.core.spreadsheets import row as csv_row
 from recraft_studio.workspaces.selectors import membership_get
 
 from . import selectors
 from .forms import TrailFilterForm
+from .sentences import describe
 
 CSV_COLUMNS = [
     "time",
     "actor",
     "action",
+    "what_happened",
     "project",
     "target_type",
     "target_id",
+    "changes",
     "estimated_units",
     "actual_units",
     "details",
@@ -31,22 +36,62 @@ class _Echo:
         return value
 
 
+def _changes_text(described) -> str:
+    return "; ".join(f"{c.label}: {c.before} → {c.after}" for c in described.changes)
+
+
 def _csv(events):
+    """Every cell through `spreadsheets.cell`: a project called "=HYPERLINK(…)" stays
+    text when the file is opened in a spreadsheet; details are JSON, not Python."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for e in events.iterator(chunk_size=500):
+        described = describe(e)
         yield writer.writerow(
-            [
-                e.created_at.isoformat(),
-                e.actor_name,
-                e.verb,
-                e.project.name if e.project else "",
-                e.target_type,
-                e.target_id,
-                e.estimated_cost,
-                e.actual_cost,
-                e.data,
-            ]
+            csv_row(
+                [
+                    e.created_at.isoformat(),
+                    e.actor_name,
+                    e.verb,
+                    described.text,
+                    e.project.name if e.project else "",
+                    e.target_type,
+                    e.target_id,
+                    _changes_text(described),
+                    e.estimated_cost,
+                    e.actual_cost,
+                    e.data if e.data else "",
+                ]
+            )
+        )
+
+
+def _jsonl(events):
+    """One JSON object per line: the event as stored, with its sentence and changes."""
+    for e in events.iterator(chunk_size=500):
+        described = describe(e)
+        yield (
+            json.dumps(
+                {
+                    "id": e.pk,
+                    "time": e.created_at.isoformat(),
+                    "actor": e.actor_name,
+                    "action": e.verb,
+                    "what_happened": described.text,
+                    "project": e.project.name if e.project else None,
+                    "target": {"type": e.target_type, "id": e.target_id} if e.target_type else None,
+                    "changes": [
+                        {"field": c.label, "before": c.before, "after": c.after}
+                        for c in described.changes
+                    ],
+                    "estimated_units": e.estimated_cost,
+                    "actual_units": e.actual_cost,
+                    "data": e.data,
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+            + "\n"
         )
 
 
@@ -67,9 +112,15 @@ def trail(request, workspace_slug):
     if form.is_bound and form.is_valid():
         filters = selectors.TrailFilters(**form.cleaned_data)
     events = selectors.audit_events_for(workspace=workspace, filters=filters)
-    if request.GET.get("format") == "csv":
-        response = StreamingHttpResponse(_csv(events), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{workspace.slug}-audit.csv"'
+    export = request.GET.get("format")
+    if export in ("csv", "jsonl"):
+        if export == "csv":
+            response = StreamingHttpResponse(_csv(events), content_type="text/csv; charset=utf-8")
+        else:
+            response = StreamingHttpResponse(
+                _jsonl(events), content_type="application/jsonl; charset=utf-8"
+            )
+        response["Content-Disposition"] = f'attachment; filename="{workspace.slug}-audit.{export}"'
         return response
     try:
         before = int(request.GET.get("before", "") or 0) or None
@@ -77,13 +128,18 @@ def trail(request, workspace_slug):
         before = None
     items, next_before = selectors.events_page(events, before=before)
     month_start = selectors.month_start()
+    query = request.GET.copy()
+    query.pop("before", None)
+    query.pop("format", None)
     context = {
         "membership": membership,
         "workspace": workspace,
         "form": form,
         "events": items,
+        "rows": [(e, describe(e)) for e in items],
         "next_before": next_before,
-        "query": request.GET.copy(),
+        "query": query,
+        "target": filters.target,
         "spend": selectors.spend_since(workspace=workspace, since=month_start),
         "month_start": month_start,
     }

@@ -375,6 +375,7 @@ def project_defaults_set(
     if style and brand_style is not None:
         raise ValueError("A project default is a base style or a brand style, not both.")
     project = Project.objects.select_for_update().get(pk=project.pk)
+    before = _project_defaults_data(project)
     project.default_model = model or ""
     project.default_style = style or ""
     project.default_brand_style = brand_style
@@ -391,19 +392,26 @@ def project_defaults_set(
             "default_size",
         ]
     )
+    after = _project_defaults_data(project)
     audit_record(
         workspace=membership.workspace,
         project=project,
         actor=membership.user,
         verb="project.defaults_changed",
         target=project,
-        data={
-            "model": project.default_model,
-            "style": project.default_style,
-            "brand_style": brand_style.name if brand_style is not None else "",
-            "substyle": project.default_substyle,
-            "palette": palette.name if palette is not None else "",
-            "size": project.default_size,
-        },
+        # The values after the change at the top level, as before; and both sides,
+        # so the trail shows what changed.
+        data={**after, "before": before, "after": after},
     )
     return project
+
+
+def _project_defaults_data(project: Project) -> dict:
+    return {
+        "model": project.default_model,
+        "style": project.default_style,
+        "brand_style": project.default_brand_style.name if project.default_brand_style else "",
+        "substyle": project.default_substyle,
+        "palette": project.default_palette.name if project.default_palette else "",
+        "size": project.default_size,
+    }
