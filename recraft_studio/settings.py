@@ -166,6 +166,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recraft_studio.assets.tasks.pending_uploads_sweep",
         "schedule": 60 * 60.0,
     },
+    # The library: images deleted TRASH_DAYS ago leave the trash and the storage;
+    # exports past their link's expiry leave the storage.
+    "purge-trash": {
+        "task": "recraft_studio.assets.tasks.trash_purge_expired",
+        "schedule": 60 * 60.0,
+    },
+    "sweep-expired-exports": {
+        "task": "recraft_studio.assets.tasks.exports_sweep",
+        "schedule": 60 * 60.0,
+    },
 }
 
 CACHES = {
@@ -192,6 +202,14 @@ RECRAFT_TIMEOUT_SECONDS = env.float("RECRAFT_TIMEOUT_SECONDS", default=120.0)
 # Jobs not finished this long after their last change are resumed by beat; well within
 # the ~24 h the API keeps outputs.
 JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=5 * 60)
+
+# --- the library -------------------------------------------------------------------------
+# Deleted images stay restorable in the trash this many days, then are purged.
+TRASH_DAYS = env.int("TRASH_DAYS", default=30)
+# An export's download link works this many days; then the zip is deleted.
+EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
+# The most images one export may hold (a clear error above it, before any work).
+EXPORT_MAX_ASSETS = env.int("EXPORT_MAX_ASSETS", default=5000)
 
 # Fernet keys (comma separated, newest first) that encrypt workspace API tokens at rest.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
