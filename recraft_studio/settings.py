@@ -158,13 +158,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="studio")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
-    "resume-stuck-jobs": {
-        "task": "recraft_studio.jobs.tasks.jobs_resume_stuck",
-        "schedule": env.float("JOBS_RESUME_EVERY_SECONDS", default=60.0),
-    },
     "sweep-pending-uploads": {
         "task": "recraft_studio.assets.tasks.pending_uploads_sweep",
         "schedule": 60 * 60.0,
+    },
+    "check-balances": {
+        "task": "recraft_studio.jobs.tasks.balances_check",
+        "schedule": env.float("RECRAFT_BALANCE_CHECK_EVERY_SECONDS", default=10 * 60.0),
     },
     # The library: images deleted TRASH_DAYS ago leave the trash and the storage;
     # exports past their link's expiry leave the storage.
@@ -198,10 +198,36 @@ RECRAFT_API_BASE = env.str("RECRAFT_API_BASE", default="") or (
 RECRAFT_RATE_LIMIT_PER_MINUTE = env.int(
     "RECRAFT_RATE_LIMIT_PER_MINUTE", default=catalog.RATE_LIMIT_PER_MINUTE
 )
+# A permit counts until this long after the window from the moment its call leaves:
+# the API dates a call when it arrives. 0.25 s held 0 HTTP 429s on loopback (see
+# docs/performance.md); with the API across the internet, use its one-way latency.
+RECRAFT_RATE_MARGIN_SECONDS = env.float("RECRAFT_RATE_MARGIN_SECONDS", default=0.25)
+# Images an account may start at once before pacing (limit/60 a second) applies; 0 for
+# the default (a fifth of the limit, at least 12).
+RECRAFT_RATE_BURST = env.int("RECRAFT_RATE_BURST", default=0)
 RECRAFT_TIMEOUT_SECONDS = env.float("RECRAFT_TIMEOUT_SECONDS", default=120.0)
-# Jobs not finished this long after their last change are resumed by beat; well within
-# the ~24 h the API keeps outputs.
-JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=5 * 60)
+# Outputs are fetched only from the API's own hosts (and the API base's host); more
+# can be allowed here. Never followed: redirects. Never kept: more than this many bytes.
+RECRAFT_DOWNLOAD_HOSTS = env.list("RECRAFT_DOWNLOAD_HOSTS", default=[])
+RECRAFT_DOWNLOAD_MAX_BYTES = env.int("RECRAFT_DOWNLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+
+# --- the job queue (jobs.scheduler, jobs.pipeline) ---------------------------------------
+# A running job's worker renews its lease every third of this; a job whose lease
+# lapsed (its worker died) is handed out again by the scheduler.
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=30.0)
+# How long a job handed to the workers may wait to be picked up before it goes back.
+JOBS_DISPATCH_LEASE_SECONDS = env.float("JOBS_DISPATCH_LEASE_SECONDS", default=60.0)
+# Jobs of one account handed out and not yet picked up, at most: the rest wait in
+# the fair line, where a newcomer can still go before them.
+JOBS_DISPATCH_AHEAD = env.int("JOBS_DISPATCH_AHEAD", default=8)
+JOBS_SCHEDULER_LEASE_SECONDS = env.float("JOBS_SCHEDULER_LEASE_SECONDS", default=5.0)
+# Outputs of one job fetched and stored at once.
+JOBS_OUTPUT_THREADS = env.int("JOBS_OUTPUT_THREADS", default=6)
+JOBS_STORE_BACKOFF_CAP_SECONDS = env.float("JOBS_STORE_BACKOFF_CAP_SECONDS", default=300.0)
+# Storing gives up this long before the API stops keeping a job's images (~24 h).
+JOBS_STORE_MARGIN_SECONDS = env.float("JOBS_STORE_MARGIN_SECONDS", default=60 * 60.0)
+# Named points where the chaos tests hold a worker to kill it (jobs.checkpoints).
+JOBS_CHAOS_HOOKS = env.bool("JOBS_CHAOS_HOOKS", default=False)
 
 # --- the library -------------------------------------------------------------------------
 # Deleted images stay restorable in the trash this many days, then are purged.

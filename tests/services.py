@@ -2,7 +2,8 @@
 
 - `sandbox`: the sandbox process on `settings.SANDBOX_PORT`, the API the studio uses
   in tests (settings point there because `RECRAFT_API_TOKEN` is empty);
-- `celery_worker`: a Celery worker process on the test database and the test queue;
+- `celery_worker`: a Celery worker process on the test database and the test queue,
+  with the job scheduler process beside it (workers only run what it hands out);
 - `s3`: a boto3 client for the bucket `make test` created, to look inside it.
 """
 
@@ -35,13 +36,34 @@ def sandbox():
         yield process
 
 
+#: Redis keys of the studio's queue state, forgotten between tests.
+QUEUE_STATE = (
+    "studio:rate:*",
+    "studio:rate-pause:*",
+    "studio:lanes:*",
+    "studio:wait:*",
+    "studio:answer:*",
+    "studio:chaos:*",
+)
+
+
+def forget_queue_state() -> None:
+    """Rate windows, lanes, forecasts and journals of earlier tests (not the broker's keys)."""
+    from recraft_studio.jobs.accounts import redis_client
+
+    client = redis_client()
+    for pattern in QUEUE_STATE:
+        keys = list(client.scan_iter(pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture
 def fresh_sandbox(sandbox):
-    """The sandbox with no faults, its starting credits, and an empty request log."""
+    """The sandbox with no faults, its starting credits, and an empty request log; the
+    studio's rate windows and queue state forgotten."""
     sandbox.reset()
-    from recraft_studio.jobs.services import rate_limiter
-
-    rate_limiter().clear(settings.SANDBOX_TOKEN)
+    forget_queue_state()
     yield sandbox
     sandbox.reset()
 
@@ -60,21 +82,72 @@ def celery_worker(django_db_setup, sandbox):
     if not settings.S3_BUCKET:
         pytest.skip("Integration tests store images in S3: use `make test`.")
     LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / f"test-worker-{settings.DATABASES['default']['NAME']}.log"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    name = settings.DATABASES["default"]["NAME"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "PYTHONUNBUFFERED": "1",
+        "JOBS_CHAOS_HOOKS": "true",
+    }
     celery = [sys.executable, "-m", "celery", "-A", "recraft_studio"]
     subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True)
+    worker = start_worker(env, LOGS / f"test-worker-{name}.log", concurrency=2)
+    SUITE.update(env=env, scheduler=start_scheduler(env, LOGS / f"test-scheduler-{name}.log"))
+    yield worker
+    for process in (SUITE.pop("scheduler", None), worker):
+        if process is not None:
+            stop(process)
+
+
+#: The suite's own scheduler process and its environment (tests that run a cluster of
+#: their own stop it meanwhile, so that only theirs hands out jobs).
+SUITE: dict = {}
+
+
+def pause_suite_scheduler() -> None:
+    scheduler = SUITE.pop("scheduler", None)
+    if scheduler is not None:
+        stop(scheduler)
+
+
+def resume_suite_scheduler() -> None:
+    if "env" in SUITE and SUITE.get("scheduler") is None:
+        name = settings.DATABASES["default"]["NAME"]
+        SUITE["scheduler"] = start_scheduler(
+            SUITE["env"], LOGS / f"test-scheduler-{name}-resumed.log"
+        )
+
+
+def _wait_for_line(process, log_path: Path, line: bytes, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while line not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{what} did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def start_worker(
+    env: dict, log_path: Path, *, concurrency: int = 2, name: str = "test", new_session=False
+):
+    """A Celery worker process on the test queue; returns once it is ready.
+
+    `new_session` puts it in a process group of its own, to be killed whole."""
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
             [
-                *celery,
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "recraft_studio",
                 "worker",
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--hostname",
-                f"test-{os.getpid()}@%h",
+                f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -82,19 +155,33 @@ def celery_worker(django_db_setup, sandbox):
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=new_session,
         )
-    deadline = time.monotonic() + 60
-    while b" ready." not in log_path.read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            pytest.fail(f"The Celery worker did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
-    yield worker
-    worker.terminate()
+    _wait_for_line(worker, log_path, b" ready.", "The Celery worker")
+    return worker
+
+
+def start_scheduler(env: dict, log_path: Path):
+    """The job scheduler process; returns once it is ready."""
+    with open(log_path, "wb") as log:
+        scheduler = subprocess.Popen(
+            [sys.executable, "manage.py", "run_scheduler"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    _wait_for_line(scheduler, log_path, b"Scheduler ready.", "The job scheduler")
+    return scheduler
+
+
+def stop(process, timeout: float = 20) -> None:
+    process.terminate()
     try:
-        worker.wait(timeout=20)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        worker.kill()
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")

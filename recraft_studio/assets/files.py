@@ -2,22 +2,34 @@
 
 Keys are derived from the SHA-256 of the bytes, so storing the same output twice
 writes nothing new, and a retried job can never leave a second copy behind.
+
+Every function takes the image as bytes or as a path to a file (the worker spools
+downloads to temporary files, so a 16 MP output is never held whole in memory).
+A storage that cannot be reached raises `StorageUnavailable`, whose message names
+no endpoint, bucket or key: it is shown to people.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import logging
+import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from defusedxml import ElementTree
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q
 from PIL import Image, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
 
 THUMB_MAX_SIDE = 512
 
@@ -29,9 +41,58 @@ EXTENSIONS = {
     "image/svg+xml": "svg",
 }
 
+Source = bytes | Path
+
 
 class NotAnImage(ValueError):
     """The bytes are neither a PNG, JPG, WEBP nor an SVG image."""
+
+
+class StorageUnavailable(Exception):
+    """The image storage could not be reached, or failed in a way that may pass."""
+
+    def __init__(self, message: str = "The image storage could not be reached."):
+        super().__init__(message)
+        self.message = message
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the storage is away or failing, rather than a bug of ours.
+
+    botocore's connection errors are not `OSError`s, and an S3 server answering 5xx
+    (or "slow down") arrives as a `ClientError`; all of them may pass.
+    """
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover (boto3 is a dependency)
+        return isinstance(exc, OSError)
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or error.get("Code") in {
+            "SlowDown",
+            "ServiceUnavailable",
+            "InternalError",
+            "RequestTimeout",
+            "RequestTimeTooSkewed",
+        }
+    return isinstance(exc, BotoCoreError | OSError)
+
+
+@contextlib.contextmanager
+def storage_errors():
+    """Turn the storage's own outage errors into `StorageUnavailable`."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        if _is_outage(exc):
+            logger.warning("Storage is unavailable: %s", exc)
+            raise StorageUnavailable() from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -72,28 +133,60 @@ def looks_like_svg(data: bytes) -> bool:
     return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:4096])
 
 
-def inspect(data: bytes) -> FileFacts:
-    """Type, size and hash of an image, read from its bytes."""
-    digest = hashlib.sha256(data).hexdigest()
-    if looks_like_svg(data):
-        width, height = _svg_size(data)
-        return FileFacts("image/svg+xml", width, height, len(data), digest)
+@contextlib.contextmanager
+def _opened(source: Source):
+    if isinstance(source, bytes | bytearray):
+        yield io.BytesIO(source)
+    else:
+        with open(source, "rb") as fh:
+            yield fh
+
+
+def _digest(source: Source) -> tuple[str, int]:
+    if isinstance(source, bytes | bytearray):
+        return hashlib.sha256(source).hexdigest(), len(source)
+    digest, size = hashlib.sha256(), 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _head(source: Source) -> bytes:
+    with _opened(source) as fh:
+        return fh.read(4096)
+
+
+def inspect(source: Source) -> FileFacts:
+    """Type, size and hash of an image, read from its bytes (headers only for rasters)."""
+    digest, size = _digest(source)
+    if looks_like_svg(_head(source)):
+        with _opened(source) as fh:
+            width, height = _svg_size(fh.read())
+        return FileFacts("image/svg+xml", width, height, size, digest)
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with _opened(source) as fh, Image.open(fh) as img:
             fmt, width, height = img.format, img.width, img.height
     except (UnidentifiedImageError, OSError) as exc:
         raise NotAnImage(str(exc))
     if fmt not in RASTER_TYPES:
         raise NotAnImage(f"{fmt} images are not supported.")
-    return FileFacts(RASTER_TYPES[fmt], width, height, len(data), digest)
+    return FileFacts(RASTER_TYPES[fmt], width, height, size, digest)
 
 
-def _put(key: str, data: bytes) -> str:
-    """Store `data` at exactly `key` unless the same content is already there."""
-    if not default_storage.exists(key):
-        saved = default_storage.save(key, ContentFile(data))
-        if saved != key:  # a storage that renames instead of overwriting
-            raise RuntimeError(f"Storage stored {key} as {saved}")
+def put_once(key: str, source: Source) -> str:
+    """Store `source` at exactly `key` unless the same content is already there."""
+    with storage_errors():
+        if default_storage.exists(key):
+            return key
+        if isinstance(source, bytes | bytearray):
+            saved = default_storage.save(key, ContentFile(source))
+        else:
+            with open(source, "rb") as fh:
+                saved = default_storage.save(key, File(fh, name=os.path.basename(key)))
+    if saved != key:  # a storage that renames instead of overwriting
+        raise RuntimeError(f"Storage stored {key} as {saved}")
     return key
 
 
@@ -107,14 +200,14 @@ def thumbnail_key(facts: FileFacts) -> str:
     return f"thumbs/{facts.sha256[:2]}/{facts.sha256}.webp"
 
 
-def store_original(data: bytes, facts: FileFacts) -> str:
-    return _put(original_key(facts), data)
+def store_original(source: Source, facts: FileFacts) -> str:
+    return put_once(original_key(facts), source)
 
 
-def store_input(data: bytes, facts: FileFacts) -> str:
+def store_input(source: Source, facts: FileFacts) -> str:
     """Uploaded inputs (images and masks sent to the API) are kept for lineage."""
     key = f"inputs/{facts.sha256[:2]}/{facts.sha256}.{facts.extension}"
-    return _put(key, data)
+    return put_once(key, source)
 
 
 def store_pending(data: bytes) -> str:
@@ -123,28 +216,41 @@ def store_pending(data: bytes) -> str:
     Keyed by content like the rest, so offering the fix twice stores nothing new.
     """
     digest = hashlib.sha256(data).hexdigest()
-    return _put(f"pending/{digest[:2]}/{digest}", data)
+    return put_once(f"pending/{digest[:2]}/{digest}", data)
 
 
-def store_thumbnail(data: bytes, facts: FileFacts, original_key: str) -> str:
-    """A WEBP of at most 512 px a side; an SVG is its own thumbnail."""
-    if facts.content_type == "image/svg+xml":
-        return original_key
-    key = thumbnail_key(facts)
-    if default_storage.exists(key):
-        return key
-    with Image.open(io.BytesIO(data)) as img:
-        img.thumbnail((THUMB_MAX_SIDE, THUMB_MAX_SIDE))
+def thumbnail_bytes(source: Source) -> bytes:
+    """A WEBP of at most 512 px a side, decoded at reduced size where the format allows
+    (JPEG draft mode, then Pillow's reducing gap), and encoded with a fast method."""
+    with _opened(source) as fh, Image.open(fh) as img:
+        img.draft("RGB", (THUMB_MAX_SIDE * 2, THUMB_MAX_SIDE * 2))
+        img.thumbnail((THUMB_MAX_SIDE, THUMB_MAX_SIDE), reducing_gap=2.0)
         if img.mode not in ("RGB", "RGBA"):
             img = img.convert("RGBA" if "A" in img.getbands() or img.mode == "P" else "RGB")
         out = io.BytesIO()
-        img.save(out, "WEBP", quality=82, method=4)
-    return _put(key, out.getvalue())
+        img.save(out, "WEBP", quality=82, method=2)
+    return out.getvalue()
+
+
+def store_thumbnail(source: Source, facts: FileFacts, original: str) -> str:
+    """The thumbnail's key, made and stored unless it is there; an SVG is its own."""
+    if facts.content_type == "image/svg+xml":
+        return original
+    key = thumbnail_key(facts)
+    with storage_errors():
+        if default_storage.exists(key):
+            return key
+    return put_once(key, thumbnail_bytes(source))
 
 
 def read(key: str) -> bytes:
-    with default_storage.open(key, "rb") as fh:
+    with storage_errors(), default_storage.open(key, "rb") as fh:
         return fh.read()
+
+
+def open_stored(key: str) -> IO[bytes]:
+    with storage_errors():
+        return default_storage.open(key, "rb")
 
 
 def pending_keys() -> list[str]:
@@ -236,7 +342,7 @@ def open_stream(key: str):
 # --- shared keys ----------------------------------------------------------------------------
 
 
-@contextmanager
+@contextlib.contextmanager
 def key_lock(*keys: str):
     """Hold the keys against concurrent purges until the current transaction ends.
 

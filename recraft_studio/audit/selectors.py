@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from recraft_studio.recraft import catalog
 
-from .models import AuditEvent
+from .ledger import BudgetStatus, budget_status, month_of, month_start  # noqa: F401
+from .models import AuditEvent, SpendDay, SpendMonth
 
 
 @dataclass(frozen=True)
@@ -80,82 +81,41 @@ class Spend:
     total: int
     by_project: list[tuple[str, int]]
     by_actor: list[tuple[str, int]]
+    possible: int = 0
 
     @property
     def usd(self) -> float:
         return self.total / catalog.UNITS_PER_USD
 
 
-def spend_since(*, workspace, since: datetime) -> Spend:
-    """API units the workspace was charged since `since`, from the events that record a
-    charge (a finished job, a created style): the API's own figures, not estimates."""
-    charged = AuditEvent.objects.filter(
-        workspace=workspace, created_at__gte=since, actual_cost__isnull=False
-    ).filter(~Q(actual_cost=0))
-    total = charged.aggregate(total=Sum("actual_cost"))["total"] or 0
-    by_project = [
-        (row["project__name"] or "(no project)", row["units"])
-        for row in charged.values("project__name")
-        .annotate(units=Sum("actual_cost"))
-        .order_by("-units")
-    ]
-    by_actor = [
-        (row["actor_name"] or "(system)", row["units"])
-        for row in charged.values("actor_name")
-        .annotate(units=Sum("actual_cost"))
-        .order_by("-units")
-    ]
-    return Spend(total=total, by_project=by_project, by_actor=by_actor)
-
-
-#: Events that settle a submitted job: after one of these its estimate is no longer pending.
-SETTLING_VERBS = ("job.completed", "job.failed", "job.canceled")
-
-
-def month_start(now: datetime | None = None) -> datetime:
-    now = now or timezone.now()
-    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-@dataclass(frozen=True)
-class BudgetStatus:
-    """Where a workspace stands against its monthly budget, in API units.
-
-    `charged` is what the API charged this month; `pending` what submitted jobs not
-    yet settled are estimated to cost, so two quick submissions cannot both slip under
-    the cap.
-    """
-
-    budget: int | None
-    charged: int
-    pending: int
-
-    @property
-    def committed(self) -> int:
-        return self.charged + self.pending
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.budget is None else max(self.budget - self.committed, 0)
-
-    def allows(self, cost: int) -> bool:
-        return self.budget is None or self.committed + cost <= self.budget
-
-
-def budget_status(*, workspace) -> BudgetStatus:
-    """The month's standing, read from the trail: charges, and estimates still open."""
-    events = AuditEvent.objects.filter(workspace=workspace)
-    charged = (
-        events.filter(created_at__gte=month_start(), actual_cost__isnull=False).aggregate(
-            units=Sum("actual_cost")
-        )["units"]
-        or 0
+def spend_of_month(*, workspace, now: datetime | None = None) -> Spend:
+    """What the API charged the workspace this month, from the running ledger: the API's
+    own figures (and what interrupted calls may have cost), not estimates."""
+    month = month_of(now)
+    rows = SpendMonth.objects.filter(workspace=workspace, month=month).select_related("project")
+    total = possible = 0
+    by_project = []
+    for row in rows:
+        if row.project_id is None:
+            total, possible = row.charged, row.possible
+        elif row.charged:
+            by_project.append((row.project.name, row.charged))
+    by_actor: dict[str, int] = {}
+    days = (
+        SpendDay.objects.filter(workspace=workspace, day__gte=month)
+        .values("user__username")
+        .annotate(units=Sum("charged"))
     )
-    settled = events.filter(verb__in=SETTLING_VERBS).values("target_id")
-    pending = (
-        events.filter(verb="job.submitted")
-        .exclude(target_id__in=settled)
-        .aggregate(units=Sum("estimated_cost"))["units"]
-        or 0
+    for row in days:
+        if row["units"]:
+            name = row["user__username"] or "(system)"
+            by_actor[name] = by_actor.get(name, 0) + row["units"]
+    outside = total - sum(units for _, units in by_project)
+    if outside:
+        by_project.append(("(no project)", outside))  # brand styles, made for the workspace
+    return Spend(
+        total=total,
+        by_project=sorted(by_project, key=lambda r: -r[1]),
+        by_actor=sorted(by_actor.items(), key=lambda r: -r[1]),
+        possible=possible,
     )
-    return BudgetStatus(budget=workspace.monthly_budget, charged=charged, pending=pending)

@@ -1,5 +1,6 @@
-"""Writes to the audit trail."""
+"""Writes to the audit trail (and, through `ledger`, to the running spend totals)."""
 
+from .ledger import BudgetExceeded, budget_check  # noqa: F401 (the ledger enforces budgets)
 from .models import AuditEvent
 
 
@@ -49,27 +50,4 @@ def audit_record_many(*, workspace, verb: str, actor=None, entries) -> list[Audi
             )
             for target, project, data in entries
         ]
-    )
-
-
-class BudgetExceeded(Exception):
-    """A paid call would take the workspace over its monthly budget."""
-
-
-def budget_check(*, workspace, cost: int) -> None:
-    """Refuse `cost` more units when the month's charges and open estimates leave no room.
-
-    Call it inside the transaction that records the spend, after locking the workspace
-    row (`select_for_update`), so concurrent submissions are counted one after another.
-    """
-    from .selectors import budget_status
-
-    status = budget_status(workspace=workspace)
-    if status.allows(cost):
-        return
-    raise BudgetExceeded(
-        f"This would cost {cost:,} API units, but the workspace has {status.remaining:,} "
-        f"of its {status.budget:,}-unit monthly budget left "
-        f"({status.charged:,} charged, {status.pending:,} in jobs still running). "
-        "An owner can raise the budget in the workspace settings."
     )

@@ -140,7 +140,7 @@ def trail(request, workspace_slug):
         "next_before": next_before,
         "query": query,
         "target": filters.target,
-        "spend": selectors.spend_since(workspace=workspace, since=month_start),
+        "spend": selectors.spend_of_month(workspace=workspace),
         "month_start": month_start,
     }
     template = "audit/trail.html"

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-
+from recraft_studio.assets.files import put_once
 from recraft_studio.recraft.validation import ImageInfo
 
 
@@ -22,9 +20,6 @@ def reference_key(data: bytes, info: ImageInfo) -> tuple[str, str]:
 
 
 def store_reference(data: bytes, info: ImageInfo) -> tuple[str, str]:
+    """Raises `assets.files.StorageUnavailable` when the storage cannot be reached."""
     key, digest = reference_key(data, info)
-    if not default_storage.exists(key):
-        saved = default_storage.save(key, ContentFile(data))
-        if saved != key:  # a storage that renames instead of overwriting
-            raise RuntimeError(f"Storage stored {key} as {saved}")
-    return key, digest
+    return put_once(key, data), digest

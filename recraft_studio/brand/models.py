@@ -26,7 +26,10 @@ class BrandStyle(models.Model):
     )
     name = models.CharField(max_length=100)
     base_style = models.CharField(max_length=40, choices=BASE_STYLE_CHOICES)
-    style_id = models.UUIDField(help_text="The id the Recraft API gave this style.")
+    #: Empty while the API is still making the style (its creation is a job).
+    style_id = models.UUIDField(
+        null=True, blank=True, help_text="The id the Recraft API gave this style."
+    )
     cost = models.PositiveIntegerField(default=0, help_text="API units charged to create it.")
     archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -11,20 +11,27 @@ from .models import BrandStyle, BrandStyleReference, Palette
 
 
 def brand_styles_for(*, workspace, include_archived: bool = False) -> QuerySet[BrandStyle]:
-    styles = BrandStyle.objects.filter(workspace=workspace)
+    """Styles that forms may offer: made by the API already (and not archived)."""
+    styles = BrandStyle.objects.filter(workspace=workspace, style_id__isnull=False)
     if not include_archived:
         styles = styles.filter(archived_at__isnull=True)
     return styles
 
 
 def brand_styles_listed(*, workspace) -> QuerySet[BrandStyle]:
-    """Every style of the workspace with its references and how many images used it."""
+    """Every style of the workspace (those the API is still making too) with its
+    references and how many images used it."""
     return (
-        brand_styles_for(workspace=workspace, include_archived=True)
+        BrandStyle.objects.filter(workspace=workspace)
         .annotate(asset_count=Count("assets", distinct=True))
         .prefetch_related("references")
         .select_related("created_by")
     )
+
+
+def style_creation_job(*, style: BrandStyle):
+    """The job that asked the API for the style (the last one, if it was retried)."""
+    return style.jobs.filter(operation="create_style").order_by("-created_at").first()
 
 
 def brand_style_get(*, workspace, style_pk) -> BrandStyle:

@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recraft_studio.audit.services import BudgetExceeded, audit_record, budget_check
-from recraft_studio.recraft import catalog
+from recraft_studio.assets.files import StorageUnavailable
+from recraft_studio.audit.services import audit_record
 from recraft_studio.recraft.catalog import Op
 from recraft_studio.recraft.errors import (
     RecraftAuthError,
@@ -112,14 +112,18 @@ def _check_name(name: str, *, taken: bool) -> str:
 def brand_style_create(
     *, membership: Membership, name: str, base_style: str, references: Sequence[bytes]
 ) -> BrandStyle:
-    """Create a style on the API from 1–5 reference images and keep it, with them.
+    """Ask the API for a style made from 1–5 reference images; the asking is a job.
 
-    Every rule is checked before anything leaves: a refused upload costs nothing.
-    The references are stored first (content-addressed, so a retry reuses them),
-    then the API is paid, then the rows are written; should that last step fail,
-    the style is deleted from the API again, so nothing is paid for and lost.
-    Raises `FieldError` for bad input and `BrandApiError` when the API refuses.
+    Every rule is checked before anything is queued: a refused upload costs nothing.
+    The references are stored first (content-addressed, so a retry reuses them);
+    then, in one transaction, the style's row (without a `style_id` until the API
+    gives one), its references and the job that will call `POST /styles`, which
+    checks the budget under the same lock as every other job. The page follows the
+    job; `brand_style_created` finishes the row when the API has answered.
+    Raises `FieldError` for bad input, an outage of storage or a budget with no room.
     """
+    from recraft_studio.jobs.services import STORAGE_DOWN, job_submit
+
     _require_brand_manager(membership)
     workspace = membership.workspace
     name = _check_name(name, taken=selectors.style_name_taken(workspace=workspace, name=name or ""))
@@ -128,33 +132,15 @@ def brand_style_create(
         raise errors[0]
     infos = check_style_references(list(references), field="references")
     try:
-        budget_check(workspace=workspace, cost=catalog.OPERATIONS[Op.CREATE_STYLE].price())
-    except BudgetExceeded as exc:
-        raise FieldError("budget", str(exc))
-    stored = [
-        files.store_reference(data, info) for data, info in zip(references, infos, strict=True)
-    ]
-
-    with recraft_client(workspace) as client:
-        try:
-            body = client.create_style(style=base_style, images=list(references))
-        except RequestInvalid as exc:  # the client's own check of the documented rules
-            raise exc.errors[0]
-        except RecraftError as exc:
-            raise describe_api_error(exc, doing="creating the style")
-    style_id, credits = body.get("id"), int(body.get("credits") or 0)
-    if not style_id:
-        raise BrandApiError("The Recraft API answered without a style id; nothing was kept.")
-
+        stored = [
+            files.store_reference(data, info) for data, info in zip(references, infos, strict=True)
+        ]
+    except StorageUnavailable:
+        raise FieldError("references", STORAGE_DOWN)
     try:
         with transaction.atomic():
             style = BrandStyle.objects.create(
-                workspace=workspace,
-                name=name,
-                base_style=base_style,
-                style_id=style_id,
-                cost=credits,
-                created_by=membership.user,
+                workspace=workspace, name=name, base_style=base_style, created_by=membership.user
             )
             BrandStyleReference.objects.bulk_create(
                 BrandStyleReference(
@@ -169,26 +155,53 @@ def brand_style_create(
                 )
                 for position, ((key, digest), info) in enumerate(zip(stored, infos, strict=True))
             )
-            audit_record(
-                workspace=workspace,
-                actor=membership.user,
-                verb="brand_style.created",
-                target=style,
-                actual_cost=credits,
-                data={
-                    "name": name,
-                    "base_style": base_style,
-                    "style_id": str(style_id),
-                    "references": len(stored),
-                },
+            job_submit(
+                membership=membership,
+                project=None,
+                operation=Op.CREATE_STYLE,
+                params={"style": base_style},
+                input_keys={f"file{i}": key for i, (key, _) in enumerate(stored, start=1)},
+                brand_style=style,
             )
-    except Exception as exc:
-        _delete_on_api_quietly(workspace, str(style_id))
-        if isinstance(exc, IntegrityError) and selectors.style_name_taken(
-            workspace=workspace, name=name
-        ):
+    except RequestInvalid as exc:
+        raise exc.errors[0]
+    except IntegrityError:
+        if selectors.style_name_taken(workspace=workspace, name=name):
             raise FieldError("name", f"This workspace already has one named {name!r}.")
         raise
+    return style
+
+
+@transaction.atomic
+def brand_style_created(*, job, style_id: str) -> BrandStyle | None:
+    """Finish a style's row with the id the API gave it (the job's last step).
+
+    Safe to repeat. If the row was deleted while the API was making the style, the
+    style is deleted from the API too, so nothing is left there unknown to the studio.
+    """
+    style = BrandStyle.objects.select_for_update().filter(pk=job.brand_style_id).first()
+    if style is None:
+        if style_id:
+            _delete_on_api_quietly(job.workspace, style_id)
+        return None
+    if style.style_id:
+        return style
+    style.style_id = style_id
+    style.cost = job.actual_cost or 0
+    style.save(update_fields=["style_id", "cost"])
+    audit_record(
+        workspace=job.workspace,
+        actor=job.created_by,
+        verb="brand_style.created",
+        target=style,
+        data={
+            "name": style.name,
+            "base_style": style.base_style,
+            "style_id": str(style_id),
+            "references": style.references.count(),
+            "charged": job.actual_cost,
+        },
+    )
     return style
 
 
@@ -251,6 +264,9 @@ def brand_style_delete(*, membership: Membership, style: BrandStyle) -> None:
     be reached nothing is deleted, so the two never disagree about a live style.
     """
     _require_brand_manager(membership, style.workspace_id)
+    if style.style_id is None:
+        _pending_style_delete(membership, style)
+        return
     with recraft_client(style.workspace) as client:
         try:
             client.delete_style(str(style.style_id))
@@ -267,6 +283,26 @@ def brand_style_delete(*, membership: Membership, style: BrandStyle) -> None:
             data={"name": style.name, "style_id": str(style.style_id)},
         )
         BrandStyle.objects.filter(pk=style.pk).delete()
+
+
+@transaction.atomic
+def _pending_style_delete(membership: Membership, style: BrandStyle) -> None:
+    """A style the API has not made (yet): withdraw its job if it has not been sent.
+
+    If the call is already on its way, the row goes anyway; when the answer comes,
+    `brand_style_created` deletes the new style from the API again."""
+    from recraft_studio.jobs.services import job_withdraw
+
+    for job in style.jobs.exclude(status__in=["done", "failed", "canceled"]):
+        job_withdraw(job=job, actor=membership.user)
+    audit_record(
+        workspace=membership.workspace,
+        actor=membership.user,
+        verb="brand_style.deleted",
+        target=style,
+        data={"name": style.name, "style_id": ""},
+    )
+    BrandStyle.objects.filter(pk=style.pk).delete()
 
 
 # --- palettes ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.http import FileResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from recraft_studio.assets.selectors import assets_for, gallery_page
 from recraft_studio.recraft.validation import FieldError
@@ -82,7 +82,9 @@ def style_create(request, workspace_slug):
                 _add_error(form, exc)
             else:
                 messages.success(
-                    request, f"The style {style.name} is ready; the API charged {style.cost} units."
+                    request,
+                    f"The Recraft API is making the style {style.name}; this page shows when "
+                    "it is ready. You can leave it meanwhile.",
                 )
                 return redirect("brand_style", workspace_slug=workspace.slug, style_pk=style.pk)
     return render(
@@ -103,6 +105,7 @@ def _style_context(request, membership, style, rename_form=None):
         "references": style.references.all(),
         "page": page,
         "rename_form": rename_form or RenameForm(style=style),
+        "creation": selectors.style_creation_job(style=style),
     }
 
 
@@ -112,6 +115,11 @@ def style_detail(request, workspace_slug, style_pk):
     membership = membership_get(user=request.user, workspace_slug=workspace_slug)
     style = selectors.brand_style_get(workspace=membership.workspace, style_pk=style_pk)
     context = _style_context(request, membership, style)
+    if request.htmx and request.htmx.target == "style-status":
+        creation = context["creation"]
+        if style.style_id or (creation is not None and creation.is_finished):
+            return HttpResponseClientRefresh()  # made (or failed): show the whole page anew
+        return render(request, "brand/style.html#style-status", context)
     if request.htmx and request.htmx.target == "style-assets-more":
         return render(request, "brand/style.html#style-assets-page", context)
     return render(request, "brand/style.html", context)

@@ -366,7 +366,6 @@ class ToolForm(ApiRulesForm):
     @property
     def source_bytes(self) -> bytes:
         if self._source_bytes is None:
-
             self._source_bytes = files.read(self.source.file_key)
         return self._source_bytes
 
@@ -700,3 +699,15 @@ def tool_menu(asset) -> list[dict]:
             }
         )
     return menu
+
+
+class HourlyCapForm(forms.Form):
+    """How many images each person may start per hour (empty: no cap)."""
+
+    images = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        label="Images per person per hour",
+        help_text="Empty for no cap. A person over it waits; others go on.",
+    )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from recraft_studio.assets.models import Asset
 from recraft_studio.workspaces.selectors import workspaces_for
 
-from .models import Job
+from .models import FINISHED, Job, JobStatus
+from .scheduler import job_forecast, scheduler_alive
 
 
 def jobs_for(user) -> QuerySet[Job]:
@@ -30,3 +35,130 @@ def project_jobs_recent(*, project, limit: int = 10) -> QuerySet[Job]:
 def source_jobs_recent(*, asset: Asset, limit: int = 10) -> QuerySet[Job]:
     """The latest jobs run on `asset` as their source, for the tool page."""
     return asset.derived_jobs.select_related("created_by").order_by("-created_at")[:limit]
+
+
+# --- the queue, explained ----------------------------------------------------------------
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _about(seconds: float) -> str:
+    if seconds < 1.5:
+        return "about a second"
+    if seconds < 90:
+        return f"about {round(seconds)} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min"
+    return f"about {round(minutes / 60)} h"
+
+
+def _until(moment) -> float:
+    return max((moment - timezone.now()).total_seconds(), 0.0)
+
+
+def job_waiting(job: Job) -> str:
+    """Why an unfinished job is not done yet, and for how long, in words for its card."""
+    if job.status in FINISHED:
+        return ""
+    if job.status == JobStatus.QUEUED:
+        if job.not_before and job.not_before > timezone.now():
+            retry = job.waiting or "Waiting to try again."
+            return f"{retry} Next try in {_about(_until(job.not_before))}."
+        forecast = job_forecast(job.pk)
+        if forecast is None:
+            if not scheduler_alive():
+                return (
+                    "Waiting: the studio's job scheduler is not running, so nothing starts. "
+                    "An administrator needs to start it."
+                )
+            return job.waiting or "Waiting for its turn."
+        if forecast.get("reason"):
+            return forecast["reason"]
+        if forecast.get("rate_limited"):
+            return (
+                "Waiting for the API's rate limit: it refused a call a moment ago, "
+                f"so the team's jobs wait {_about(forecast['eta'])}."
+            )
+        place = _ordinal(forecast["position"])
+        limit = forecast["limit"]
+        if forecast["eta"] < 1:
+            return f"{place.capitalize()} in line for your team's {limit} images/min; starting now."
+        return (
+            f"{place.capitalize()} in line for your team's {limit} images/min, "
+            f"{_about(forecast['eta'])}."
+        )
+    if job.status == JobStatus.DISPATCHED:
+        return "Starting: waiting for a free worker."
+    if job.status == JobStatus.RUNNING:
+        return "The Recraft API is making the images."
+    if job.status == JobStatus.GENERATED:
+        if job.not_before and job.not_before > timezone.now():
+            return f"{job.waiting} Next try in {_about(_until(job.not_before))}."
+        return "Storing the images."
+    return ""
+
+
+@dataclass(frozen=True)
+class PersonQueue:
+    """One person's part of the workspace's queue, for the queue panel."""
+
+    name: str
+    waiting: int
+    waiting_images: int
+    running: int
+    started_images: int  # in the last `SHARE_MINUTES`
+    share: float  # of the images the workspace started in that time
+
+
+SHARE_MINUTES = 10
+
+
+def queue_overview(*, workspace) -> tuple[list[Job], list[PersonQueue]]:
+    """Everything waiting and running in the workspace (in the order it will start, as
+    far as the forecast knows), and each person's part of it."""
+    unfinished = list(
+        Job.objects.filter(workspace=workspace)
+        .exclude(status__in=FINISHED)
+        .select_related("project", "created_by")
+        .order_by("queue_seq")[:500]
+    )
+    since = timezone.now() - timedelta(minutes=SHARE_MINUTES)
+    started = dict(
+        Job.objects.filter(workspace=workspace, dispatched_at__gte=since)
+        .values_list("created_by__username")
+        .annotate(images=Sum("n_outputs"))
+        .values_list("created_by__username", "images")
+    )
+    total = sum(started.values()) or 0
+    people: dict[str, dict] = {}
+    for job in unfinished:
+        name = job.created_by.get_username() if job.created_by else "(removed)"
+        entry = people.setdefault(name, {"waiting": 0, "waiting_images": 0, "running": 0})
+        if job.status == JobStatus.QUEUED:
+            entry["waiting"] += 1
+            entry["waiting_images"] += job.n_outputs
+        else:
+            entry["running"] += 1
+    for name in started:
+        people.setdefault(name or "(removed)", {"waiting": 0, "waiting_images": 0, "running": 0})
+    overview = [
+        PersonQueue(
+            name=name,
+            started_images=started.get(name, 0),
+            share=(started.get(name, 0) / total) if total else 0.0,
+            **counts,
+        )
+        for name, counts in sorted(people.items())
+    ]
+
+    def place(job: Job):
+        forecast = job_forecast(job.pk) if job.status == JobStatus.QUEUED else None
+        position = (forecast or {}).get("position")
+        return (job.status == JobStatus.QUEUED, position or 10**9, job.queue_seq)
+
+    unfinished.sort(key=place)
+    return unfinished, overview

@@ -1,41 +1,34 @@
-"""Writes for jobs and assets: submitting a job, running it, storing what it made.
+"""Writes for jobs from the people's side: submitting, canceling, retrying, reordering,
+pausing. The worker's side is `pipeline.py`; who goes next is `scheduler.py`.
 
-`job_run` is the worker's whole pipeline and is safe to run any number of times:
-it locks the job, does only what is still missing, and never calls the API for a
-job whose answer is already recorded.
+A submitted job waits in the database (`queued`) until the scheduler hands it,
+with its rate-limit permits, to a worker. Submitting therefore only writes rows and
+wakes the scheduler: it never waits on the API, on Redis or on a worker.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
+import time
 from collections.abc import Mapping
-from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
-import redis
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from recraft_studio.assets import files
 from recraft_studio.assets.models import Asset
-from recraft_studio.audit.services import BudgetExceeded, audit_record, budget_check
+from recraft_studio.audit.ledger import (
+    BudgetExceeded,
+    budget_check,
+    ledger_commit,
+    ledger_release,
+)
+from recraft_studio.audit.services import audit_record
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
-from recraft_studio.recraft.client import CallResult
-from recraft_studio.recraft.errors import (
-    RecraftAuthError,
-    RecraftBadRequest,
-    RecraftError,
-    RecraftImageExpired,
-    RecraftInsufficientCredits,
-    RecraftNotFound,
-    RecraftRateLimited,
-)
-from recraft_studio.recraft.ratelimit import SharedRateLimiter
 from recraft_studio.recraft.validation import (
     FieldError,
     RequestInvalid,
@@ -43,26 +36,16 @@ from recraft_studio.recraft.validation import (
     check_uploads,
 )
 from recraft_studio.workspaces.models import Membership, Project, Workspace
-from recraft_studio.workspaces.selectors import recraft_client, recraft_credentials
 
-from .models import FINISHED, Job, JobStatus
+from .models import Job, JobStatus
+from .wake import wake_scheduler
 
 logger = logging.getLogger(__name__)
 
-#: How long one run may hold a job before another run may take it over.
-RUN_LOCK_SECONDS = 15 * 60
-#: How long a run waits for rate-limit room before handing the job back to the queue.
-RATE_WAIT_SECONDS = 90
-
-
-@lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-@lru_cache(maxsize=1)
-def rate_limiter() -> SharedRateLimiter:
-    return SharedRateLimiter(settings.REDIS_URL, limit=settings.RECRAFT_RATE_LIMIT_PER_MINUTE)
+STORAGE_DOWN = (
+    "The studio's image storage cannot be reached right now, so nothing was queued and "
+    "nothing was charged. Try again in a minute."
+)
 
 
 def estimate_cost(operation: Op | str, params: Mapping[str, Any], *, base_style: str = "") -> int:
@@ -72,10 +55,18 @@ def estimate_cost(operation: Op | str, params: Mapping[str, Any], *, base_style:
     return op.price(model=params.get("model"), style=params.get("style") or base_style, n=n)
 
 
+def lane_of(*, workspace_id, user_id, project_id) -> str:
+    """A person's line in a workspace; jobs of a person who is gone line up by project."""
+    return f"{workspace_id}:u{user_id}" if user_id else f"{workspace_id}:p{project_id}"
+
+
+def _now_seq() -> int:
+    return time.time_ns() // 1000
+
+
 # --- submission -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def job_submit(
     *,
     membership: Membership,
@@ -83,18 +74,29 @@ def job_submit(
     operation: Op | str = Op.GENERATE,
     params: Mapping[str, Any],
     inputs: Mapping[str, bytes] | None = None,
+    input_keys: Mapping[str, str] | None = None,
     source_asset: Asset | None = None,
     brand_style=None,
 ) -> Job:
-    """Record a job and queue it once the transaction commits.
+    """Record a job and wake the scheduler once the transaction commits.
+
+    `inputs` are files to send (stored here first); `input_keys` names files already
+    in storage (a brand style's references). `project` is None for a call made for
+    the whole workspace (creating a brand style).
 
     The parameters are checked against the API's rules once more here: whatever path
-    a request took, nothing invalid is queued and nothing is spent on it.
+    a request took, nothing invalid is queued and nothing is spent on it. Uploaded
+    inputs are stored before the job's row is written (outside its transaction, so
+    no lock waits on storage); a storage outage is an error on the form.
     """
     if not membership.can_generate:
         raise PermissionDenied("Your role in this workspace cannot run jobs.")
-    if project.workspace_id != membership.workspace_id:
+    if project is not None and project.workspace_id != membership.workspace_id:
         raise PermissionDenied("The project belongs to another workspace.")
+    if source_asset is not None and source_asset.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The source image belongs to another workspace.")
+    if brand_style is not None and brand_style.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The brand style belongs to another workspace.")
     operation = Op(operation)
     spec = catalog.OPERATIONS[operation]
     params = {k: v for k, v in params.items() if v is not None and v != ""}
@@ -107,24 +109,46 @@ def job_submit(
             check_uploads(spec, inputs or {})
         except FieldError as error:
             raise RequestInvalid([error])
-    if source_asset is not None and source_asset.workspace_id != membership.workspace_id:
-        raise PermissionDenied("The source image belongs to another workspace.")
-    stored_inputs = {}
-    for name, data in (inputs or {}).items():
-        facts = files.inspect(data)
-        stored_inputs[name] = files.store_input(data, facts)
-    if brand_style is not None and brand_style.workspace_id != membership.workspace_id:
-        raise PermissionDenied("The brand style belongs to another workspace.")
-    base_style = brand_style.base_style if brand_style is not None else ""
-    estimated = estimate_cost(operation, params, base_style=base_style)
-    # Submissions to one workspace take turns here, so the budget sees each of them.
-    Workspace.objects.select_for_update().filter(pk=membership.workspace_id).first()
+    stored_inputs = dict(input_keys or {})
     try:
-        budget_check(workspace=membership.workspace, cost=estimated)
+        for name, data in (inputs or {}).items():
+            stored_inputs[name] = files.store_input(data, files.inspect(data))
+    except files.StorageUnavailable:
+        raise RequestInvalid([FieldError("storage", STORAGE_DOWN)])
+    base_style = brand_style.base_style if brand_style is not None else ""
+    return _job_create(
+        membership=membership,
+        project=project,
+        operation=operation,
+        params=params,
+        stored_inputs=stored_inputs,
+        source_asset=source_asset,
+        brand_style=brand_style,
+        n_outputs=spec.output_images(params.get("n")),
+        estimated=estimate_cost(operation, params, base_style=base_style),
+    )
+
+
+@transaction.atomic
+def _job_create(
+    *,
+    membership,
+    project,
+    operation,
+    params,
+    stored_inputs,
+    source_asset,
+    brand_style,
+    n_outputs,
+    estimated,
+) -> Job:
+    workspace = membership.workspace
+    try:
+        budget_check(workspace=workspace, project=project, cost=estimated)
     except BudgetExceeded as exc:
         raise RequestInvalid([FieldError("budget", str(exc))])
     job = Job.objects.create(
-        workspace=membership.workspace,
+        workspace=workspace,
         project=project,
         created_by=membership.user,
         operation=operation,
@@ -132,11 +156,20 @@ def job_submit(
         inputs=stored_inputs,
         source_asset=source_asset,
         brand_style=brand_style,
-        n_outputs=spec.output_images(params.get("n")),
+        n_outputs=n_outputs,
         estimated_cost=estimated,
+        lane=lane_of(
+            workspace_id=workspace.pk,
+            user_id=membership.user_id,
+            project_id=project.pk if project else None,
+        ),
+        queue_seq=_now_seq(),
+    )
+    ledger_commit(
+        workspace_id=workspace.pk, project_id=project.pk if project else None, units=estimated
     )
     audit_record(
-        workspace=membership.workspace,
+        workspace=workspace,
         project=project,
         actor=membership.user,
         verb="job.submitted",
@@ -144,233 +177,220 @@ def job_submit(
         estimated_cost=estimated,
         data={"operation": str(operation), "params": params},
     )
-    from .tasks import job_run_task
-
-    job_id = str(job.id)
-    transaction.on_commit(lambda: job_run_task.delay(job_id))
+    transaction.on_commit(wake_scheduler)
     return job
 
 
-# --- the worker's pipeline ------------------------------------------------------------------
+# --- queue control ------------------------------------------------------------------------
 
 
-def describe_error(exc: Exception) -> str:
-    """A sentence a person can act on, keeping the API's own words."""
-    if isinstance(exc, RecraftInsufficientCredits):
-        return f"The Recraft account has run out of API units: {exc.message}"
-    if isinstance(exc, RecraftAuthError):
-        return f"The Recraft API did not accept this workspace's API token: {exc.message}"
-    if isinstance(exc, RecraftBadRequest):
-        return f"The Recraft API rejected the request: {exc.message}"
-    if isinstance(exc, RecraftNotFound):
-        return f"The Recraft API could not find what the job refers to: {exc.message}"
-    if isinstance(exc, RecraftImageExpired):
-        return "The API no longer served an output when we fetched it (its URL had expired)."
-    if isinstance(exc, RecraftRateLimited):
-        return f"The Recraft API kept refusing for the rate limit: {exc.message}"
-    if isinstance(exc, RecraftError):
-        return f"The Recraft API failed: {exc}"
-    if isinstance(exc, RequestInvalid):
-        return f"The job's parameters are not valid: {exc}"
-    return f"The job could not be completed ({exc.__class__.__name__}: {exc})."
+def _check_own_or_owner(membership: Membership, job: Job, doing: str) -> None:
+    if job.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The job belongs to another workspace.")
+    if job.created_by_id != membership.user_id and not membership.can_manage_members:
+        raise PermissionDenied(f"Only the job's author or an owner can {doing} it.")
 
 
-def _call_api(job: Job) -> CallResult:
-    client = recraft_client(job.workspace)
-    _, token = recraft_credentials(job.workspace)
-    rate_limiter().acquire(token, job.n_outputs, timeout=RATE_WAIT_SECONDS)
-    inputs = {name: files.read(key) for name, key in job.inputs.items()}
-    with client:
-        if job.operation == Op.CREATE_STYLE:
-            raise ValueError("Style creation is not a job.")
-        return client.call(job.operation, job.params, inputs)
+def _locked(job: Job) -> Job:
+    return (
+        Job.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("workspace", "project", "created_by")
+        .get(pk=job.pk)
+    )
 
 
-def _record_response(job_id, result: CallResult) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
-        if job.response is None:
-            job.response = {
-                "created": result.created,
-                "credits": result.credits,
-                "images": [
-                    {"image_id": i.image_id, "url": i.url, "b64_json": i.b64_json}
-                    for i in result.images
-                ],
-            }
-            job.actual_cost = result.credits
-            job.status = JobStatus.GENERATED
-            job.save(update_fields=["response", "actual_cost", "status", "updated_at"])
-    return job
-
-
-def asset_persist(*, job: Job, index: int) -> Asset:
-    """Store output `index` of `job` unless it is stored already."""
-    existing = Asset.objects.filter(job=job, output_index=index).first()
-    if existing is not None:
-        return existing
-    image = job.response["images"][index]
-    if image.get("b64_json"):
-        data = base64.b64decode(image["b64_json"])
-    else:
-        with recraft_client(job.workspace) as client:
-            data, _ = client.download(image["url"])
-    facts = files.inspect(data)
-    file_key = files.store_original(data, facts)
-    thumb_key = files.store_thumbnail(data, facts, file_key)
-    params = job.params
-    n = max(len(job.response["images"]), 1)
-    try:
-        with transaction.atomic():
-            return Asset.objects.create(
-                workspace_id=job.workspace_id,
-                project_id=job.project_id,
-                job=job,
-                output_index=index,
-                parent=job.source_asset,
-                created_by_id=job.created_by_id,
-                operation=job.operation,
-                prompt=params.get("prompt", ""),
-                style=params.get("style", "")
-                or (job.brand_style.base_style if job.brand_style_id else ""),
-                brand_style_id=job.brand_style_id,
-                substyle=params.get("substyle", ""),
-                model=params.get("model", ""),
-                api_image_id=image.get("image_id", ""),
-                file_key=file_key,
-                thumb_key=thumb_key,
-                content_type=facts.content_type,
-                width=facts.width,
-                height=facts.height,
-                size_bytes=facts.size_bytes,
-                sha256=facts.sha256,
-                cost=(job.actual_cost or 0) // n,
-            )
-    except IntegrityError:
-        # Another run stored this output between our check and our insert.
-        return Asset.objects.get(job=job, output_index=index)
-
-
-def _settle(job_id, *, status: str, error: str, verb: str, data: dict) -> Job:
-    """End an unfinished job once, with the event that settles it in the trail."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("workspace", "project").get(pk=job_id)
-        if job.status in FINISHED:
-            return job
-        job.status = status
-        job.error = error
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        audit_record(
-            workspace=job.workspace,
-            project=job.project,
-            actor=job.created_by,
-            verb=verb,
-            target=job,
-            estimated_cost=job.estimated_cost,
-            actual_cost=job.actual_cost,
-            data={"operation": job.operation, "outputs": job.n_outputs, **data},
-        )
-    return job
-
-
-def _finish(job_id) -> Job:
-    return _settle(job_id, status=JobStatus.DONE, error="", verb="job.completed", data={})
-
-
-def job_run(*, job_id) -> Job:
-    """Run a job to the end: call the API once, record its answer, store each output.
-
-    Safe to re-run at any point: a finished job is left alone, a job whose answer is
-    recorded is not sent again, and outputs already stored are not stored twice. Two
-    runs never overlap: the second finds the job's lock taken and leaves.
-    """
-    lock = _redis().lock(f"studio:job-run:{job_id}", timeout=RUN_LOCK_SECONDS, blocking=False)
-    if not lock.acquire():
-        logger.info("Job %s is being run elsewhere; leaving it", job_id)
-        return Job.objects.get(pk=job_id)
-    try:
-        with transaction.atomic():
-            job = Job.objects.select_for_update().get(pk=job_id)
-            if job.status in FINISHED:
-                return job
-            if job.status == JobStatus.QUEUED:
-                job.status = JobStatus.RUNNING
-                job.started_at = timezone.now()
-            job.attempts += 1
-            job.save(update_fields=["status", "started_at", "attempts", "updated_at"])
-        job = Job.objects.select_related("workspace", "source_asset", "brand_style").get(pk=job_id)
-        if job.response is None:
-            result = _call_api(job)
-            job = _record_response(job_id, result)
-            job = Job.objects.select_related("workspace", "source_asset", "brand_style").get(
-                pk=job_id
-            )
-        for index in range(len(job.response["images"])):
-            asset_persist(job=job, index=index)
-        return _finish(job_id)
-    finally:
-        try:
-            lock.release()
-        except redis.exceptions.LockError:
-            logger.warning("The run lock of job %s expired before the run ended", job_id)
+def cancelable(job: Job) -> bool:
+    """A job can be withdrawn until its API call is on its way (nothing paid yet)."""
+    if job.status in (JobStatus.QUEUED, JobStatus.DISPATCHED):
+        return True
+    return job.status == JobStatus.RUNNING and not job.calls.exists()
 
 
 @transaction.atomic
 def job_cancel(*, membership: Membership, job: Job) -> Job:
-    """Withdraw a job the API has not been called for yet; nothing is charged.
+    """Withdraw a job whose API call has not been sent; nothing is charged.
 
-    Once a worker has taken the job the API may already be making (and charging for)
-    its images, so only a queued job can be canceled. Its author and owners may.
+    Its author and owners may (and brand managers, for a brand style's creation).
     """
-    if job.workspace_id != membership.workspace_id:
+    if not (job.operation == Op.CREATE_STYLE and membership.can_manage_brand):
+        _check_own_or_owner(membership, job, "cancel")
+    elif job.workspace_id != membership.workspace_id:
         raise PermissionDenied("The job belongs to another workspace.")
-    if job.created_by_id != membership.user_id and not membership.can_manage_members:
-        raise PermissionDenied("Only the job's author or an owner can cancel it.")
-    job = Job.objects.select_for_update().select_related("workspace", "project").get(pk=job.pk)
-    if job.status != JobStatus.QUEUED:
+    return job_withdraw(job=job, actor=membership.user)
+
+
+@transaction.atomic
+def job_withdraw(*, job: Job, actor) -> Job:
+    """Cancel `job` unless its call is on its way; the caller has checked who may.
+
+    The worker writes its call's row under the same row lock before sending, so a
+    cancel either comes first (the worker then sends nothing) or finds the call and
+    leaves the job to finish.
+    """
+    from .pipeline import release_permits
+
+    job = _locked(job)
+    if not cancelable(job):
         return job
+    release_permits(job)
     job.status = JobStatus.CANCELED
-    job.error = f"Canceled by {membership.user.get_username()} before the API was called."
+    job.error = f"Canceled by {actor.get_username()} before the API was called."
+    job.waiting = ""
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    job.lease_owner, job.lease_expires_at = "", None
+    job.save(
+        update_fields=[
+            "status",
+            "error",
+            "waiting",
+            "finished_at",
+            "lease_owner",
+            "lease_expires_at",
+            "permits",
+            "updated_at",
+        ]
+    )
+    ledger_release(
+        workspace_id=job.workspace_id, project_id=job.project_id, units=job.estimated_cost
+    )
     audit_record(
         workspace=job.workspace,
         project=job.project,
-        actor=membership.user,
+        actor=actor,
         verb="job.canceled",
         target=job,
         estimated_cost=job.estimated_cost,
         data={"operation": job.operation},
     )
+    transaction.on_commit(wake_scheduler)
     return job
 
 
-def job_note_retry(*, job_id, exc: Exception) -> None:
-    """Show why a job is waiting to be tried again, without finishing it."""
-    Job.objects.filter(pk=job_id).exclude(status__in=FINISHED).update(
-        error=f"Retrying: {describe_error(exc)}", updated_at=timezone.now()
-    )
+def retry_kind(job: Job) -> str:
+    """What a retry of a failed job would do: "store" the answer already paid for,
+    "send" the call again (nothing was charged), or "" when it cannot be retried."""
+    if job.status != JobStatus.FAILED:
+        return ""
+    if job.response is not None:
+        return "store"
+    return "send"
 
 
-def job_fail(*, job_id, reason: str) -> Job:
-    return _settle(
-        job_id, status=JobStatus.FAILED, error=reason, verb="job.failed", data={"reason": reason}
-    )
+@transaction.atomic
+def job_retry(*, membership: Membership, job: Job) -> Job:
+    """Run a failed job again, reusing what was already paid for.
 
-
-def jobs_claim_stuck(*, older_than: timedelta | None = None) -> list[str]:
-    """Ids of unfinished jobs nothing has touched for a while, marked as touched now.
-
-    Touching them keeps the next sweep from queueing them again while they wait.
+    A job the API answered goes back to storing that answer: the API is not called
+    again (and outputs already stored stay). A job never answered is sent again and
+    counts against the budget again, since its first try cost nothing.
     """
-    age = older_than or timedelta(seconds=settings.JOBS_STUCK_AFTER_SECONDS)
-    cutoff = timezone.now() - age
-    with transaction.atomic():
-        ids = list(
-            Job.objects.exclude(status__in=FINISHED)
-            .filter(updated_at__lt=cutoff)
-            .values_list("pk", flat=True)[:500]
+    if not membership.can_generate:
+        raise PermissionDenied("Your role in this workspace cannot run jobs.")
+    _check_own_or_owner(membership, job, "retry")
+    job = _locked(job)
+    kind = retry_kind(job)
+    if not kind:
+        return job
+    if kind == "send":
+        try:
+            budget_check(workspace=job.workspace, project=job.project, cost=job.estimated_cost)
+        except BudgetExceeded as exc:
+            raise RequestInvalid([FieldError("budget", str(exc))])
+        ledger_commit(
+            workspace_id=job.workspace_id, project_id=job.project_id, units=job.estimated_cost
         )
-        Job.objects.filter(pk__in=ids).update(updated_at=timezone.now())
-    return [str(pk) for pk in ids]
+        job.status = JobStatus.QUEUED
+        job.queue_seq = _now_seq()
+        job.api_attempts = 0
+    else:
+        job.status = JobStatus.GENERATED
+        job.store_attempts = 0
+    job.error = ""
+    job.waiting = ""
+    job.not_before = None
+    job.finished_at = None
+    job.lease_owner, job.lease_expires_at = "", None
+    job.save()
+    audit_record(
+        workspace=job.workspace,
+        project=job.project,
+        actor=membership.user,
+        verb="job.retried",
+        target=job,
+        estimated_cost=job.estimated_cost if kind == "send" else None,
+        data={"operation": job.operation, "reuses_answer": kind == "store"},
+    )
+    transaction.on_commit(wake_scheduler)
+    return job
+
+
+@transaction.atomic
+def job_move_to_front(*, membership: Membership, job: Job) -> Job:
+    """Put one of a person's own waiting jobs first in their own line.
+
+    Only the order within the person's line changes: other people's turns are theirs.
+    """
+    if job.workspace_id != membership.workspace_id or job.created_by_id != membership.user_id:
+        raise PermissionDenied("Only the job's author can move it in their line.")
+    job = _locked(job)
+    if job.status != JobStatus.QUEUED:
+        return job
+    first = Job.objects.filter(status=JobStatus.QUEUED, lane=job.lane).aggregate(
+        first=Min("queue_seq")
+    )["first"]
+    if first is not None and first < job.queue_seq:
+        job.queue_seq = first - 1
+        job.save(update_fields=["queue_seq", "updated_at"])
+        transaction.on_commit(wake_scheduler)
+    return job
+
+
+def _require_owner(membership: Membership) -> None:
+    if not membership.can_manage_members:
+        raise PermissionDenied("Only owners pause and resume the queue.")
+
+
+@transaction.atomic
+def queue_pause(*, membership: Membership, project: Project | None = None, paused: bool) -> None:
+    """Pause (or resume) the workspace's queue, or one project's: jobs already sent to
+    the API finish; nothing new starts until it is resumed."""
+    _require_owner(membership)
+    target = project if project is not None else membership.workspace
+    if project is not None and project.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The project belongs to another workspace.")
+    model = Project if project is not None else Workspace
+    was_paused = model.objects.filter(pk=target.pk, queue_paused_at__isnull=False).exists()
+    if was_paused == paused:
+        return
+    target.queue_paused_at = timezone.now() if paused else None
+    model.objects.filter(pk=target.pk).update(queue_paused_at=target.queue_paused_at)
+    audit_record(
+        workspace=membership.workspace,
+        project=project,
+        actor=membership.user,
+        verb="queue.paused" if paused else "queue.resumed",
+        target=target,
+        data={"scope": "project" if project is not None else "workspace"},
+    )
+    transaction.on_commit(wake_scheduler)
+
+
+@transaction.atomic
+def member_hourly_images_set(*, membership: Membership, images: int | None) -> Workspace:
+    """Cap how many images each person may start per hour (None: no cap)."""
+    _require_owner(membership)
+    workspace = membership.workspace
+    before = Workspace.objects.get(pk=workspace.pk).member_hourly_images
+    if before == images:
+        return workspace
+    Workspace.objects.filter(pk=workspace.pk).update(member_hourly_images=images)
+    workspace.member_hourly_images = images
+    audit_record(
+        workspace=workspace,
+        actor=membership.user,
+        verb="queue.hourly_cap_set",
+        target=workspace,
+        data={"from": before, "to": images},
+    )
+    transaction.on_commit(wake_scheduler)
+    return workspace

@@ -1,51 +1,46 @@
-"""Celery tasks: each takes ids, calls one service, and owns only the retry policy."""
+"""Celery tasks: each takes ids and calls one service.
+
+Workers receive only jobs the scheduler handed out with their permits; retrying is
+the pipeline's business (a job that must wait goes back to the scheduler), so these
+tasks have no retry policy of their own.
+"""
 
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
+from django.db import InterfaceError, OperationalError
 
-from recraft_studio.recraft.errors import RecraftError
-from recraft_studio.recraft.ratelimit import RateLimitTimeout
-
-from . import services
-from .models import Job
+from . import pipeline, reconcile
+from .accounts import forget_clients
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 6
+
+@worker_process_init.connect
+def _fresh_process(**_):
+    """A forked worker process makes its own clients (sockets are not shared)."""
+    forget_clients()
 
 
-def _backoff(retries: int) -> float:
-    return min(2 ** (retries + 1), 120)
-
-
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, reject_on_worker_lost=True)
-def job_run_task(self, job_id: str) -> None:
-    """Run a job; retry what may pass (rate limits, outages), fail what will not."""
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def job_run_task(job_id: str) -> None:
+    """Run a job the scheduler handed out."""
     try:
-        services.job_run(job_id=job_id)
-    except (RecraftError, RateLimitTimeout, OSError) as exc:
-        transient = not isinstance(exc, RecraftError) or exc.transient
-        if transient and self.request.retries < self.max_retries:
-            countdown = getattr(exc, "retry_after", None) or _backoff(self.request.retries)
-            logger.warning("Job %s will be retried in %.0f s: %s", job_id, countdown, exc)
-            services.job_note_retry(job_id=job_id, exc=exc)
-            raise self.retry(exc=exc, countdown=countdown)
-        services.job_fail(job_id=job_id, reason=services.describe_error(exc))
-    except Job.DoesNotExist:
-        logger.warning("Job %s no longer exists", job_id)
-    except Exception as exc:
-        # A bug or an unexpected failure: the job still ends, with the reason shown.
-        logger.exception("Job %s failed unexpectedly", job_id)
-        services.job_fail(job_id=job_id, reason=services.describe_error(exc))
+        pipeline.job_run(job_id=job_id)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away: the job's lease lapses and the scheduler hands it out
+        # again once it is back. Nothing is lost: answers are journaled in Redis too.
+        logger.warning("Job %s stopped: the database is unavailable (%s)", job_id, exc)
 
 
 @shared_task
-def jobs_resume_stuck() -> int:
-    """Hand unfinished jobs nothing has touched for a while back to the workers."""
-    job_ids = services.jobs_claim_stuck()
-    for job_id in job_ids:
-        job_run_task.delay(job_id)
-    if job_ids:
-        logger.info("Resumed %d stuck jobs", len(job_ids))
-    return len(job_ids)
+def balances_check() -> int:
+    """Read the balance of every account in use, for reconciling the ledger."""
+    return reconcile.balances_check()
+
+
+@shared_task
+def balance_check_workspace(workspace_id: int) -> None:
+    """Read one workspace's account balance now (an owner asked from the page)."""
+    reconcile.balance_check_workspace(workspace_id=workspace_id)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +25,8 @@ from recraft_studio.workspaces.selectors import (
 )
 
 from . import selectors, services
-from .forms import TOOL_FORMS, GenerateForm, initial_from_job, tool_menu
+from .forms import TOOL_FORMS, GenerateForm, HourlyCapForm, initial_from_job, tool_menu
+from .scheduler import scheduler_alive
 
 ASSETS_CHANGED = "assets-changed"
 
@@ -84,28 +85,109 @@ def project_detail(request, workspace_slug, project_slug):
     return render(request, template, context)
 
 
+def _card(request, job, membership, *, status=200):
+    response = render(request, "jobs/project.html#job-card", {"job": job, "membership": membership})
+    response.status_code = status
+    return response
+
+
+def _job_and_membership(request, job_id):
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    return job, membership_get(user=request.user, workspace_slug=job.workspace.slug)
+
+
 @login_required
 @require_GET
 def job_status(request, job_id):
     """A job's card; htmx polls it until the job finishes, then stops."""
-    job = selectors.job_get(user=request.user, job_id=job_id)
-    response = render(request, "jobs/project.html#job-card", {"job": job})
+    job, membership = _job_and_membership(request, job_id)
     if job.is_finished and request.htmx:
-        response.status_code = HttpResponseStopPolling.status_code
+        response = _card(request, job, membership, status=HttpResponseStopPolling.status_code)
         trigger_client_event(response, ASSETS_CHANGED, {"job": str(job.id)})
-    return response
+        return response
+    return _card(request, job, membership)
+
+
+def _after_action(request, job, membership):
+    if not request.htmx:
+        return redirect(
+            request.POST.get("next")
+            or reverse("project", args=[job.workspace.slug, job.project.slug])
+        )
+    return _card(request, job, membership)
 
 
 @login_required
 @require_POST
 def job_cancel(request, job_id):
-    """Withdraw a queued job; answers with its card, now final."""
-    job = selectors.job_get(user=request.user, job_id=job_id)
-    membership = membership_get(user=request.user, workspace_slug=job.workspace.slug)
+    """Withdraw a job whose call has not been sent; answers with its card."""
+    job, membership = _job_and_membership(request, job_id)
     job = services.job_cancel(membership=membership, job=job)
-    if not request.htmx:
-        return redirect("project", workspace_slug=job.workspace.slug, project_slug=job.project.slug)
-    return render(request, "jobs/project.html#job-card", {"job": job})
+    return _after_action(request, job, membership)
+
+
+@login_required
+@require_POST
+def job_retry(request, job_id):
+    """Run a failed job again, reusing a paid answer; answers with its card."""
+    job, membership = _job_and_membership(request, job_id)
+    try:
+        job = services.job_retry(membership=membership, job=job)
+    except RequestInvalid as exc:
+        messages.error(request, " ".join(e.message for e in exc.errors))
+        job.refresh_from_db()
+    return _after_action(request, job, membership)
+
+
+@login_required
+@require_POST
+def job_move_to_front(request, job_id):
+    """Put one of one's own waiting jobs first in one's own line."""
+    job, membership = _job_and_membership(request, job_id)
+    job = services.job_move_to_front(membership=membership, job=job)
+    return _after_action(request, job, membership)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def queue_panel(request, workspace_slug):
+    """Everything waiting and running in the workspace, by person, with their share;
+    owners pause and resume the workspace or a project and cap images per person."""
+    membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+    workspace = membership.workspace
+    cap_form = HourlyCapForm(initial={"images": workspace.member_hourly_images})
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("pause", "resume"):
+            project = None
+            if request.POST.get("project"):
+                project = get_object_or_404(workspace.projects, pk=request.POST["project"])
+            services.queue_pause(membership=membership, project=project, paused=action == "pause")
+            return redirect("workspace_queue", workspace_slug=workspace.slug)
+        if action == "cap":
+            cap_form = HourlyCapForm(request.POST)
+            if not membership.can_manage_members:
+                raise PermissionDenied("Only owners set the hourly cap.")
+            if cap_form.is_valid():
+                services.member_hourly_images_set(
+                    membership=membership, images=cap_form.cleaned_data["images"]
+                )
+                messages.success(request, "The hourly cap is saved.")
+                return redirect("workspace_queue", workspace_slug=workspace.slug)
+    jobs, people = selectors.queue_overview(workspace=workspace)
+    context = {
+        "membership": membership,
+        "workspace": workspace,
+        "jobs": jobs,
+        "people": people,
+        "projects": workspace.projects.order_by("name"),
+        "cap_form": cap_form,
+        "share_minutes": selectors.SHARE_MINUTES,
+        "scheduler_alive": scheduler_alive(),
+    }
+    if request.htmx and request.htmx.target == "queue-body":
+        return render(request, "jobs/queue.html#queue-body", context)
+    return render(request, "jobs/queue.html", context)
 
 
 @login_required

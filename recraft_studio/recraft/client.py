@@ -11,22 +11,34 @@ documentation's examples use (`file`, `image`, `mask`, `file1`…).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from . import catalog
 from .catalog import Op, Operation
-from .errors import RecraftError, RecraftImageExpired, RecraftUnavailable, error_for_status
+from .errors import (
+    RecraftDownloadRefused,
+    RecraftError,
+    RecraftImageExpired,
+    RecraftUnavailable,
+    error_for_status,
+)
 from .validation import RequestInvalid, check_params
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+#: Where the API serves its outputs (the docs' examples); the API's own host is added.
+IMAGE_HOSTS = ("img.recraft.ai",)
+#: The largest output the studio fetches: a 16 MP PNG with alpha is about 64 MB raw.
+DOWNLOAD_MAX_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,12 @@ def _parse_result(body: dict[str, Any]) -> CallResult:
 
 
 class RecraftClient:
-    """Talk to the Recraft API (or the sandbox) with one API token."""
+    """Talk to the Recraft API (or the sandbox) with one API token.
+
+    A client is safe to share between threads and meant to be kept for the life of
+    the process (`jobs.accounts.client_for`): making one costs tens of milliseconds
+    of CPU for its SSL context.
+    """
 
     def __init__(
         self,
@@ -88,6 +105,8 @@ class RecraftClient:
         base_url: str = catalog.API_BASE,
         token: str,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        download_hosts: Iterable[str] = (),
+        download_max_bytes: int = DOWNLOAD_MAX_BYTES,
     ):
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
@@ -95,8 +114,13 @@ class RecraftClient:
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=timeout,
         )
-        # Output URLs are public and signed; our bearer token must never travel with them.
-        self._downloads = httpx.Client(timeout=timeout, follow_redirects=True)
+        # Output URLs are public and signed; our bearer token must never travel with
+        # them, and a redirect is never followed (it could lead anywhere).
+        self._downloads = httpx.Client(timeout=timeout, follow_redirects=False)
+        api_host = urlsplit(self.base_url).netloc
+        self.download_hosts = frozenset({*IMAGE_HOSTS, api_host, *download_hosts})
+        self._api_host = api_host
+        self.download_max_bytes = download_max_bytes
 
     def close(self) -> None:
         self._http.close()
@@ -113,10 +137,15 @@ class RecraftClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RecraftUnavailable(f"The API did not answer in time ({exc.__class__.__name__}).")
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # No connection was made: the request never reached the API.
+            raise RecraftUnavailable(f"Could not reach the API ({exc.__class__.__name__}).")
         except httpx.TransportError as exc:
-            raise RecraftUnavailable(f"Could not reach the API: {exc}.")
+            # The request left (whole or in part) and no answer came back: the API
+            # may have done the work, and charged for it.
+            raise RecraftUnavailable(
+                f"The API did not answer ({exc.__class__.__name__}).", maybe_processed=True
+            )
         if response.is_error:
             raise self._error(response)
         try:
@@ -253,17 +282,62 @@ class RecraftClient:
 
     # --- outputs -----------------------------------------------------------------
 
-    def download(self, url: str) -> tuple[bytes, str]:
-        """Fetch an output from its signed URL: (bytes, content type)."""
-        try:
-            response = self._downloads.get(url)
-        except httpx.TransportError as exc:
-            raise RecraftUnavailable(f"Could not fetch the image: {exc}.")
-        if response.status_code in (404, 410):
-            raise RecraftImageExpired(
-                "The API no longer serves this image; its URL has expired.",
-                status=response.status_code,
+    def _check_download_url(self, url: str) -> None:
+        """Only the API's own image hosts, over HTTPS (plain HTTP only for the API's
+        own host, i.e. a local sandbox): an answer naming any other address is refused."""
+        parts = urlsplit(url)
+        allowed_scheme = parts.scheme == "https" or (
+            parts.scheme == "http" and parts.netloc == self._api_host
+        )
+        if not allowed_scheme or parts.netloc not in self.download_hosts:
+            raise RecraftDownloadRefused(
+                "The API named an image address outside its own hosts; it was not fetched."
             )
-        if response.is_error:
-            raise error_for_status(response.status_code, f"Fetching the image failed ({url}).")
-        return response.content, response.headers.get("Content-Type", "")
+
+    def download_to(self, url: str, out: IO[bytes]) -> tuple[int, str]:
+        """Stream an output from its signed URL into `out`: (bytes written, content type).
+
+        Refuses other hosts, redirects, and anything over `download_max_bytes`.
+        """
+        self._check_download_url(url)
+        try:
+            with self._downloads.stream("GET", url) as response:
+                if response.status_code in (404, 410):
+                    raise RecraftImageExpired(
+                        "The API no longer serves this image; its URL has expired.",
+                        status=response.status_code,
+                    )
+                if response.is_redirect:
+                    raise RecraftDownloadRefused(
+                        "The image address answered with a redirect; it was not followed."
+                    )
+                if response.is_error:
+                    raise error_for_status(
+                        response.status_code,
+                        f"Fetching an image failed (HTTP {response.status_code}).",
+                    )
+                declared = int(response.headers.get("Content-Length") or 0)
+                if declared > self.download_max_bytes:
+                    raise RecraftDownloadRefused(
+                        f"An image of {declared:,} bytes is larger than the studio takes."
+                    )
+                written = 0
+                for chunk in response.iter_bytes(chunk_size=256 * 1024):
+                    written += len(chunk)
+                    if written > self.download_max_bytes:
+                        raise RecraftDownloadRefused(
+                            "An image was larger than the studio takes; it was not kept."
+                        )
+                    out.write(chunk)
+                return written, response.headers.get("Content-Type", "")
+        except httpx.TimeoutException as exc:
+            raise RecraftUnavailable(f"Fetching an image timed out ({exc.__class__.__name__}).")
+        except httpx.TransportError as exc:
+            raise RecraftUnavailable(f"Could not fetch an image ({exc.__class__.__name__}).")
+
+    def download(self, url: str) -> tuple[bytes, str]:
+        """Fetch an output into memory: (bytes, content type). Workers use `download_to`."""
+
+        buffer = io.BytesIO()
+        _, content_type = self.download_to(url, buffer)
+        return buffer.getvalue(), content_type

@@ -68,9 +68,22 @@ class RecraftServerError(RecraftError):
 
 
 class RecraftUnavailable(RecraftError):
-    """The API could not be reached, or the connection broke or timed out."""
+    """The API could not be reached, or the connection broke or timed out.
+
+    `maybe_processed` is true when the request had left before the connection
+    failed: the API may have made (and charged for) what it asked.
+    """
 
     transient = True
+
+    def __init__(self, message: str, *, maybe_processed: bool = False, **kwargs):
+        super().__init__(message, **kwargs)
+        self.maybe_processed = maybe_processed
+
+
+class RecraftDownloadRefused(RecraftError):
+    """An output's address or size is not one the studio fetches (another host, a
+    redirect, too many bytes): retrying cannot help."""
 
 
 class RecraftImageExpired(RecraftError):

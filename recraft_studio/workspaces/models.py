@@ -37,6 +37,13 @@ class Workspace(models.Model):
         blank=True,
         help_text="API units the workspace may spend per calendar month (UTC); empty for no cap.",
     )
+    member_hourly_images = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Images each person may start per hour; empty for no cap.",
+    )
+    #: When an owner paused the workspace's queue: nothing new starts until resumed.
+    queue_paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,6 +121,12 @@ class Project(models.Model):
         "brand.Palette", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     default_size = models.CharField(max_length=12, blank=True, choices=SIZE_CHOICES)
+    monthly_budget = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="API units the project may spend per calendar month (UTC); empty for no cap.",
+    )
+    queue_paused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

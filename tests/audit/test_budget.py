@@ -5,15 +5,24 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from recraft_studio.audit.ledger import (
+    budget_status,
+    ledger_charge,
+    ledger_commit,
+    ledger_rebuild,
+    ledger_verify,
+    month_start,
+)
 from recraft_studio.audit.models import AuditEvent
-from recraft_studio.audit.selectors import budget_status, month_start
 from recraft_studio.audit.services import audit_record
 from recraft_studio.brand.models import BrandStyle
 from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
+from tests.audit.helpers import charge
 from tests.factories import ProjectFactory
 from tests.images import png
 
@@ -44,20 +53,52 @@ def project_url(project):
 
 
 def test_the_month_counts_charges_since_its_first_day_and_estimates_still_open(team):
-    workspace, owner, *_ = team
+    workspace, owner, _, project = team
     with mock.patch("django.utils.timezone.now", return_value=month_start() - timedelta(hours=1)):
-        audit_record(workspace=workspace, verb="job.completed", actual_cost=500)
-    audit_record(workspace=workspace, verb="brand_style.created", actual_cost=40)
-    job_a = owner  # any model with a pk serves as the target of an event
-    audit_record(workspace=workspace, verb="job.submitted", target=job_a, estimated_cost=80)
+        charge(workspace, 500)  # last month's
+    charge(workspace, 40, verb="brand_style.created")
+    with transaction.atomic():
+        ledger_commit(workspace_id=workspace.pk, project_id=project.pk, units=80)
     set_budget(workspace, 1000)
 
     status = budget_status(workspace=workspace)
 
     assert (status.charged, status.pending, status.remaining) == (40, 80, 880)
-    audit_record(workspace=workspace, verb="job.completed", target=job_a, actual_cost=80)
+    event = charge(workspace, 80, project=project)
+    ledger_charge(event=event, user_id=None, operation="generate", released=80, calls=0)
     status = budget_status(workspace=workspace)
     assert (status.charged, status.pending, status.remaining) == (120, 0, 880)
+    assert ledger_verify(workspace=workspace) == []
+
+
+def test_the_ledger_agrees_with_the_trail_it_is_checked_against(team):
+    workspace, _, _, project = team
+    charge(workspace, 80, project=project)
+    charge(workspace, 40)
+    assert ledger_verify(workspace=workspace) == []
+    # A charge on the trail that the ledger missed is found, for the workspace and project.
+    audit_record(workspace=workspace, project=project, verb="job.charged", actual_cost=7)
+    differences = ledger_verify(workspace=workspace)
+    assert {(d.project_id, d.ledger[0], d.trail[0]) for d in differences} == {
+        (None, 120, 127),
+        (project.pk, 80, 87),
+    }
+    ledger_rebuild(workspace=workspace)
+    assert ledger_verify(workspace=workspace) == []
+
+
+def test_a_projects_own_budget_is_checked_beside_the_workspaces(team, logged_in):
+    workspace, _, designer, project = team
+    project.monthly_budget = 100
+    project.save(update_fields=["monthly_budget"])
+    charge(workspace, 60, project=project)
+
+    response = logged_in(designer).post(project_url(project), GENERATE)  # 80 more
+
+    assert "the project “" in response.content.decode() and "40 of its 100-unit" in (
+        response.content.decode()
+    )
+    assert not Job.objects.exists()
 
 
 def test_a_job_over_the_budget_is_refused_on_the_form_and_nothing_is_queued(
@@ -65,7 +106,7 @@ def test_a_job_over_the_budget_is_refused_on_the_form_and_nothing_is_queued(
 ):
     workspace, _, designer, project = team
     set_budget(workspace, 100)
-    audit_record(workspace=workspace, verb="job.completed", actual_cost=40)
+    charge(workspace, 40)
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = logged_in(designer).post(project_url(project), GENERATE, HTTP_HX_REQUEST="true")
@@ -91,7 +132,7 @@ def test_jobs_still_running_count_against_the_budget(team, logged_in):
 
 def test_without_a_budget_nothing_is_capped(team, logged_in):
     workspace, _, designer, project = team
-    audit_record(workspace=workspace, verb="job.completed", actual_cost=10**6)
+    charge(workspace, 10**6)
     logged_in(designer).post(project_url(project), GENERATE)
     assert Job.objects.count() == 1
 

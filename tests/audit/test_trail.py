@@ -7,6 +7,7 @@ from django.urls import reverse
 from recraft_studio.audit.models import AppendOnlyError, AuditEvent
 from recraft_studio.audit.services import audit_record
 from recraft_studio.workspaces.models import Role
+from tests.audit.helpers import charge
 from tests.factories import ProjectFactory
 
 
@@ -18,15 +19,8 @@ def owner_and_events(member):
     audit_record(
         workspace=workspace, project=project, actor=owner, verb="job.submitted", estimated_cost=80
     )
-    audit_record(
-        workspace=workspace,
-        project=project,
-        actor=owner,
-        verb="job.completed",
-        estimated_cost=80,
-        actual_cost=80,
-    )
-    audit_record(workspace=workspace, actor=owner, verb="brand_style.created", actual_cost=40)
+    charge(workspace, 80, project=project, actor=owner, verb="job.completed", estimated_cost=80)
+    charge(workspace, 40, actor=owner, verb="brand_style.created")
     return owner, workspace
 
 
@@ -39,7 +33,7 @@ def test_owners_read_every_event_and_what_was_charged_this_month(
 ):
     owner, workspace = owner_and_events
     _, other = member(Role.OWNER)
-    audit_record(workspace=other.workspace, verb="job.completed", actual_cost=999)
+    charge(other.workspace, 999, verb="job.completed")
 
     response = logged_in(owner).get(url(workspace))
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from recraft_studio.assets.models import Asset
 from recraft_studio.brand import services
+from recraft_studio.brand.models import BrandStyle
 from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.brand.factories import PaletteFactory
@@ -25,6 +26,10 @@ def test_a_job_with_a_brand_style_and_palette_sends_the_style_id_and_colours(
     workspace = manager.workspace
     style = services.brand_style_create(
         membership=manager, name="House", base_style="digital_illustration", references=[png()]
+    )
+    style = wait_for(
+        lambda: (made := BrandStyle.objects.get(pk=style.pk)).style_id and made,
+        what="the API to make the style",
     )
     palette = PaletteFactory(
         workspace=workspace, colors=[[200, 30, 40], [20, 40, 200]], background=[250, 250, 240]

@@ -9,8 +9,8 @@ from recraft_studio.assets import files
 from recraft_studio.assets import services as asset_services
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.audit.selectors import budget_status
-from recraft_studio.jobs import services
-from recraft_studio.jobs.models import Job
+from recraft_studio.jobs import pipeline
+from recraft_studio.jobs.models import ApiCall, Job
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory
 from tests.images import png
@@ -45,14 +45,15 @@ def test_the_author_cancels_a_queued_job_and_its_estimate_stops_counting(queued)
     assert 'data-status="canceled"' in response.content.decode()
     assert AuditEvent.objects.filter(verb="job.canceled", actor=user).count() == 1
     assert budget_status(workspace=membership.workspace).pending == 0
-    services.job_run(job_id=job.pk)  # a worker that gets to it later leaves it alone
+    pipeline.job_run(job_id=job.pk)  # a worker that gets to it later leaves it alone
     job.refresh_from_db()
     assert job.status == "canceled" and job.attempts == 0
 
 
-def test_a_job_already_running_is_not_canceled(queued):
+def test_a_job_whose_call_has_left_is_not_canceled(queued):
     client, _, _, job = queued
     Job.objects.filter(pk=job.pk).update(status="running")
+    ApiCall.objects.create(job=job, account="acct")
     client.post(reverse("job_cancel", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "running"

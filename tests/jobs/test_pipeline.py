@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from recraft_studio.assets.models import Asset
 from recraft_studio.audit.models import AuditEvent
-from recraft_studio.jobs import services
+from recraft_studio.jobs import pipeline
 from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Role
 from tests.factories import ProjectFactory
@@ -82,7 +82,8 @@ def test_a_prompt_becomes_images_stored_in_the_bucket_and_served_by_the_app(stud
     assert len(received) == 1 and received[0]["params"]["prompt"] == FORM["prompt"]
     events = {e.verb: e for e in AuditEvent.objects.filter(target_id=str(job.id))}
     assert events["job.submitted"].estimated_cost == 80
-    assert events["job.completed"].actual_cost == 80
+    assert events["job.charged"].actual_cost == 80
+    assert events["job.completed"].data["charged"] == 80
 
 
 def test_running_a_finished_job_again_calls_nothing_and_stores_nothing(studio):
@@ -91,7 +92,7 @@ def test_running_a_finished_job_again_calls_nothing_and_stores_nothing(studio):
     assert job.status == "done"
     calls = len(sandbox.requests())
 
-    services.job_run(job_id=job.pk)
+    pipeline.job_run(job_id=job.pk)
 
     assert len(sandbox.requests()) == calls
     assert Asset.objects.filter(job=job).count() == 1
@@ -101,12 +102,13 @@ def test_an_answer_already_recorded_is_stored_without_calling_the_api_again(stud
     client, project, sandbox = studio
     job = finished(submit(client, project, n="1"))
     Asset.objects.filter(job=job).delete()
-    Job.objects.filter(pk=job.pk).update(status="generated", finished_at=None)
     calls = [r for r in sandbox.requests() if "generations" in r["path"]]
 
-    services.job_run(job_id=job.pk)
+    # As a worker that died after recording the answer leaves it: the scheduler hands
+    # it out again, to store, and the API is not asked twice.
+    Job.objects.filter(pk=job.pk).update(status="generated", finished_at=None)
 
-    job.refresh_from_db()
+    job = finished(job)
     assert job.status == "done"
     assert Asset.objects.filter(job=job).count() == 1
     assert [r for r in sandbox.requests() if "generations" in r["path"]] == calls

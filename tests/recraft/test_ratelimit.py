@@ -1,63 +1,104 @@
-"""The shared limiter, on the real Redis that `make test` uses."""
+"""The account's rate window, on the real Redis that `make test` uses."""
 
 import json
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 
 import pytest
 from django.conf import settings
 
-from recraft_studio.recraft.ratelimit import RateLimitTimeout, SharedRateLimiter
+from recraft_studio.recraft.ratelimit import AccountRateLimiter
 
 
-@pytest.fixture
-def limiter():
-    return SharedRateLimiter(settings.REDIS_URL, limit=5, window=2, namespace=f"t-{uuid.uuid4()}")
+def make(**kwargs):
+    options = {"limit": 5, "window": 2.0, "margin": 0.0, "burst": 5}
+    options.update(kwargs)
+    return AccountRateLimiter(settings.REDIS_URL, namespace=f"t-{uuid.uuid4()}", **options)
 
 
-def test_permits_are_handed_out_up_to_the_limit_then_refused(limiter):
-    assert limiter.try_acquire("token", 3)
-    assert limiter.try_acquire("token", 2)
-    assert not limiter.try_acquire("token", 1)
-    assert 0 < limiter.seconds_until_free("token") <= 2
+def test_permits_are_granted_up_to_the_limit_then_refused_with_the_wait():
+    limiter = make()
+    assert limiter.take("acct", 3, "a").granted
+    assert limiter.take("acct", 2, "b").granted
+    refused = limiter.take("acct", 1, "c")
+    assert not refused.granted and refused.used == 5
+    assert refused.wait > 0
 
 
-def test_each_token_has_its_own_window(limiter):
-    assert limiter.try_acquire("token-a", 5)
-    assert limiter.try_acquire("token-b", 5)
+def test_each_account_has_its_own_window():
+    limiter = make()
+    assert limiter.take("acct-a", 5, "a").granted
+    assert limiter.take("acct-b", 5, "b").granted
 
 
-def test_a_call_larger_than_the_room_left_waits_for_the_window_to_slide(limiter):
-    limiter.acquire("token", 4)
-    acquired = limiter.acquire("token", 3, timeout=5)
-    assert 1.5 < acquired.waited < 3
+def test_a_held_permit_counts_until_its_call_is_dated_then_for_one_window():
+    limiter = make(window=1.0)
+    limiter.take("acct", 5, "job")
+    time.sleep(1.2)
+    assert not limiter.take("acct", 1, "other").granted  # held: the call has not left yet
+    assert limiter.stamp_sent("acct", "job", 5) == 5
+    assert limiter.state("acct").used == 5
+    time.sleep(1.1)
+    assert limiter.take("acct", 5, "other").granted  # a window after the call left
 
 
-def test_waiting_gives_up_at_the_timeout(limiter):
-    limiter.acquire("token", 5)
-    with pytest.raises(RateLimitTimeout):
-        limiter.acquire("token", 1, timeout=0.5)
+def test_permits_given_back_are_free_at_once():
+    limiter = make()
+    limiter.take("acct", 5, "refused")
+    assert limiter.give_back("acct", "refused", 5) == 5
+    assert limiter.take("acct", 5, "next").granted
 
 
-def test_a_call_that_can_never_fit_is_refused_at_once(limiter):
+def test_given_back_twice_returns_nothing_the_second_time():
+    limiter = make()
+    limiter.take("acct", 2, "job")
+    assert limiter.give_back("acct", "job", 2) == 2
+    assert limiter.give_back("acct", "job", 2) == 0
+    assert limiter.state("acct").used == 0
+
+
+def test_pacing_spreads_a_burst_beyond_what_may_start_at_once():
+    limiter = make(limit=60, window=60.0, burst=3)  # one image a second once the burst is spent
+    assert limiter.take("acct", 3, "a").granted
+    refused = limiter.take("acct", 2, "b")
+    assert not refused.granted
+    assert 1.5 < refused.wait <= 2.0  # two permits at one a second
+
+
+def test_the_window_reports_when_permits_will_be_free():
+    limiter = make(window=2.0)
+    limiter.take("acct", 3, "a")
+    limiter.stamp_sent("acct", "a", 3)
+    state = limiter.state("acct")
+    assert state.used == 3 and state.free == 2
+    assert state.seconds_until_free(2) == 0
+    assert 1.5 < state.seconds_until_free(4) <= 2.0
+
+
+def test_a_call_that_can_never_fit_is_refused_at_once():
     with pytest.raises(ValueError):
-        limiter.try_acquire("token", 6)
+        make().take("acct", 6, "too-big")
 
 
 WORKER = textwrap.dedent(
     """
     import json, sys, time
-    from recraft_studio.recraft.ratelimit import SharedRateLimiter
+    from recraft_studio.recraft.ratelimit import AccountRateLimiter
     redis_url, namespace, limit, window, rounds = sys.argv[1:6]
-    limiter = SharedRateLimiter(
-        redis_url, limit=int(limit), window=int(window), namespace=namespace
+    limiter = AccountRateLimiter(
+        redis_url, limit=int(limit), window=float(window), margin=0, burst=int(limit),
+        namespace=namespace,
     )
     stamps = []
     for i in range(int(rounds)):
         permits = 1 + i % 3
-        limiter.acquire("shared-token", permits)
+        holder = f"{i}-{time.monotonic_ns()}"
+        while not (grant := limiter.take("shared", permits, holder)).granted:
+            time.sleep(min(grant.wait, 0.05))
+        limiter.stamp_sent("shared", holder, permits)
         stamps.append([time.time(), permits])
     print(json.dumps(stamps))
     """

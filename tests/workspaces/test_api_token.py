@@ -14,13 +14,13 @@ from django.urls import reverse
 
 from recraft_studio.assets.models import Asset
 from recraft_studio.audit.models import AuditEvent
-from recraft_studio.jobs import services as job_services
 from recraft_studio.jobs.models import Job
 from recraft_studio.recraft import catalog
 from recraft_studio.workspaces import encryption, selectors, services
 from recraft_studio.workspaces.forms import ApiTokenForm
 from recraft_studio.workspaces.models import Role, Workspace
 from tests.factories import ProjectFactory, WorkspaceFactory
+from tests.jobs.helpers import run_here
 
 TOKEN = "ws-secret-token-9f3c1234"
 
@@ -240,7 +240,7 @@ def test_only_owners_see_or_change_the_token(member, logged_in, role, settings):
 
 
 @pytest.mark.integration
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_workspaces_jobs_are_sent_with_its_own_token(real_api_at_the_sandbox, member):
     user, membership = member(Role.DESIGNER)
     workspace = with_token(membership.workspace)
@@ -253,9 +253,7 @@ def test_a_workspaces_jobs_are_sent_with_its_own_token(real_api_at_the_sandbox, 
         params={"prompt": "a lighthouse", "style": "digital_illustration", "n": 1},
     )
 
-    job_services.job_run(job_id=job.pk)  # the worker's pipeline, run here
-
-    job.refresh_from_db()
+    job = run_here(job)  # the worker's pipeline, with this test's settings
     assert job.status == "done", job.error
     sent = real_api_at_the_sandbox.requests(path="/v1/images/generations")
     assert [r["token"] for r in sent] == [TOKEN]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0002_refuse_updates'),
+        ('audit', '0004_spend_ledger_from_trail'),
         ('workspaces', '0003_monthly_budget'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
