@@ -235,6 +235,7 @@ _CHANGE_LABELS = {
     "project.budget_set": "Monthly budget",
     "brand_style.renamed": "Name",
     "asset.moved": "Project",
+    "queue.hourly_cap_set": "Images per person per hour",
 }
 _VALUE_NAMES = {"Role": ROLE_NAMES}
 
@@ -326,14 +327,54 @@ def _job_canceled(ev):
 
 @sentence("job.retried")
 def _job_retried(ev):
-    return [ev.actor, " retried a ", ev.target(f"{_operation(ev)} job")]
+    again = " (storing the answer it already had)" if ev.d.get("reuses_answer") else ""
+    return [ev.actor, " retried a ", ev.target(f"{_operation(ev)} job"), again]
+
+
+@sentence("job.charged")
+def _job_charged(ev):
+    n = ev.d.get("images")
+    made = f" for {n} image{'s' if n != 1 else ''}" if n else ""
+    return [
+        "The API charged ",
+        units(ev.e.actual_cost or 0),
+        made,
+        " (",
+        ev.target(f"{_operation(ev)} job"),
+        f" by {ev.actor})",
+    ]
+
+
+@sentence("job.call_interrupted")
+def _job_call_interrupted(ev):
+    return [
+        "A call of ",
+        ev.target(f"{ev.actor}’s {_operation(ev)} job"),
+        " was cut off before its answer; the API may have charged up to ",
+        units(ev.d.get("possible_units") or 0),
+    ]
 
 
 @sentence("queue.paused", "queue.resumed")
 def _queue(ev):
-    return [ev.actor, f" {ev.e.verb.split('.')[1]} the job queue"] + (
+    action = ev.e.verb.split(".")[1]
+    if ev.d.get("scope") == "project" and ev.e.project_id:
+        return [ev.actor, f" {action} the queue of ", ev.project()]
+    return [ev.actor, f" {action} the workspace’s job queue"] + (
         [f": {ev.d['reason']}"] if ev.d.get("reason") else []
     )
+
+
+@sentence("queue.hourly_cap_set")
+def _hourly_cap(ev):
+    def cap(v):
+        return "no cap" if v in (None, "") else f"{v} images"
+
+    return [
+        ev.actor,
+        f" changed how many images each person may start per hour from {cap(ev.d.get('from'))}"
+        f" to {cap(ev.d.get('to'))}",
+    ]
 
 
 # --- signing in -------------------------------------------------------------------------------
@@ -501,7 +542,8 @@ def _export_downloaded(ev):
 @sentence("brand_style.created")
 def _style_created(ev):
     base = STYLE_LABELS.get(ev.d.get("base_style", ""), ev.d.get("base_style", ""))
-    cost = f" (the API charged {units(ev.e.actual_cost)})" if ev.e.actual_cost else ""
+    charged = ev.e.actual_cost or ev.d.get("charged")
+    cost = f" (the API charged {units(charged)})" if charged else ""
     return [
         ev.actor,
         " created the brand style ",

@@ -111,6 +111,7 @@ def test_every_verb_the_studio_records_has_its_own_sentence():
     for path in root.rglob("*.py"):
         recorded |= set(re.findall(r'verb="([a-z_]+\.[a-z_]+)"', path.read_text()))
         recorded |= set(re.findall(r'"(asset\.[a-z_]+)"', path.read_text()))
+        recorded |= set(re.findall(r'VERB = "([a-z_]+\.[a-z_]+)"', path.read_text()))
     missing = sorted(v for v in recorded if v not in _SENTENCES)
     assert not missing, f"Write a sentence for {missing}"
 
