@@ -152,6 +152,20 @@ class Asset(models.Model):
         return text if len(text) <= 60 else text[:59].rstrip() + "…"
 
 
+class StorageRelease(models.Model):
+    """A storage key whose last known row was deleted: its bytes may go.
+
+    `services.storage_sweep` deletes the bytes a grace period later, and only if no
+    row names the key by then (keys are content-addressed and shared).
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    released_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
 # --- organising: favourites, tags, collections -----------------------------------------------
 
 

@@ -44,6 +44,7 @@ from .models import (
     ExportStatus,
     Favourite,
     Mention,
+    StorageRelease,
     Tag,
 )
 
@@ -295,9 +296,20 @@ def assets_purge(*, membership: Membership, assets: Iterable[Asset]) -> int:
     return len(_purge(ids, actor=membership.user))
 
 
+#: Bytes are deleted this long after the last row naming them went. A writer stores
+#: bytes first and inserts its row a moment later (the pipeline, an upload): if that
+#: row names a released key, the sweep finds it and keeps the bytes.
+STORAGE_RELEASE_GRACE = timedelta(hours=1)
+
+
 def trash_purge_expired(*, now=None, batch: int = 200) -> int:
-    """Purge every image deleted more than `TRASH_DAYS` days ago (beat, hourly)."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_DAYS)
+    """Purge every image deleted more than `TRASH_DAYS` days ago (beat, hourly).
+
+    First the bytes released by earlier purges (`storage_sweep`), then the rows.
+    """
+    now = now or timezone.now()
+    storage_sweep(now=now)
+    cutoff = now - timedelta(days=settings.TRASH_DAYS)
     purged = 0
     while True:
         ids = list(
@@ -314,12 +326,12 @@ def trash_purge_expired(*, now=None, batch: int = 200) -> int:
 
 
 def _purge(ids, *, actor=None, older_than=None) -> list:
-    """Delete the rows of trashed images, then the bytes no row names any more.
+    """Delete the rows of trashed images and release their storage keys.
 
-    Rows go first, in one transaction, with their audit events; then each key is
-    released under `files.key_lock`: checked against every row that could name it
-    (images, job inputs, brand style references) and deleted only when none does.
-    A crash between the two leaves bytes behind, never removes bytes in use.
+    In one transaction: the rows, their audit events, and a `StorageRelease` for
+    each key. The bytes go later (`storage_sweep`), and only if no row names them
+    then: keys are content-addressed and shared by every image with the same bytes,
+    by job inputs and by brand style references.
     """
     with transaction.atomic():
         rows = Asset.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -330,7 +342,6 @@ def _purge(ids, *, actor=None, older_than=None) -> list:
         rows = list(rows.select_related("project", "workspace").order_by("pk"))
         if not rows:
             return []
-        keys = {k for a in rows for k in (a.file_key, a.thumb_key)}
         by_workspace: dict = {}
         for asset in rows:
             by_workspace.setdefault(asset.workspace, []).append(asset)
@@ -349,21 +360,47 @@ def _purge(ids, *, actor=None, older_than=None) -> list:
                 ],
             )
         Asset.objects.filter(pk__in=[a.pk for a in rows]).delete()
-    storage_release(keys)
+        storage_release(a_key for a in rows for a_key in (a.file_key, a.thumb_key))
     return [a.pk for a in rows]
 
 
-def storage_release(keys: Iterable[str]) -> set[str]:
-    """Delete the bytes behind `keys` that no row names any more; the keys deleted."""
-    keys = sorted(set(keys))
-    if not keys:
-        return set()
-    with transaction.atomic(), files.key_lock(*keys):
-        free = set(keys) - files.keys_in_use(keys)
-        for key in sorted(free):
-            with suppress(FileNotFoundError):
-                files.delete(key)
-    return free
+def storage_release(keys: Iterable[str]) -> None:
+    """Note that rows naming `keys` went; `storage_sweep` deletes the bytes later if
+    nothing names them by then. Call it in the transaction that deletes the rows."""
+    now = timezone.now()
+    StorageRelease.objects.bulk_create(
+        [StorageRelease(key=key, released_at=now) for key in sorted(set(keys))],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["released_at"],
+    )
+
+
+def storage_sweep(*, now=None, grace: timedelta = STORAGE_RELEASE_GRACE, batch=500) -> int:
+    """Delete the bytes of keys released at least `grace` ago that no row names now.
+
+    Under `files.key_lock`, so it never races a writer that holds the same lock;
+    the grace covers writers that insert their row a moment after storing. A key
+    some row names again is just forgotten. The number of keys deleted.
+    """
+    cutoff = (now or timezone.now()) - grace
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            keys = list(
+                StorageRelease.objects.filter(released_at__lte=cutoff)
+                .order_by("key")
+                .values_list("key", flat=True)[:batch]
+            )
+            if not keys:
+                return deleted
+            with files.key_lock(*keys):
+                free = set(keys) - files.keys_in_use(keys)
+                for key in sorted(free):
+                    with suppress(FileNotFoundError):
+                        files.delete(key)
+                StorageRelease.objects.filter(key__in=keys, released_at__lte=cutoff).delete()
+        deleted += len(free)
 
 
 # --- favourites and tags ----------------------------------------------------------------------

@@ -8,7 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recraft_studio.assets import files, services
-from recraft_studio.assets.models import Asset, AssetState, Collection, CollectionItem
+from recraft_studio.assets.models import (
+    Asset,
+    AssetState,
+    Collection,
+    CollectionItem,
+    StorageRelease,
+)
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.brand.models import BrandStyleReference
 from recraft_studio.jobs.models import Job
@@ -170,6 +176,13 @@ def test_deleting_twice_records_one_event(team):
 # --- the purge --------------------------------------------------------------------------------
 
 
+def purge_and_sweep() -> int:
+    """The hourly purge, then the sweep two hours on (past the grace for released keys)."""
+    purged = services.trash_purge_expired()
+    services.storage_sweep(now=timezone.now() + timedelta(hours=2))
+    return purged
+
+
 def trash_it(membership, asset, *, days_ago):
     services.assets_delete(membership=membership, assets=[asset], confirmed=True)
     Asset.objects.filter(pk=asset.pk).update(deleted_at=timezone.now() - timedelta(days=days_ago))
@@ -182,8 +195,13 @@ def test_the_purge_deletes_rows_and_bytes_after_thirty_days_only(team):
     trash_it(team["dana"], recent, days_ago=29)
 
     assert services.trash_purge_expired() == 1
-
     assert not Asset.objects.filter(pk=old.pk).exists()
+    # The bytes wait out the grace, for a writer about to name them again.
+    assert default_storage.exists(old.file_key)
+    services.storage_sweep(now=timezone.now() + timedelta(minutes=30))
+    assert default_storage.exists(old.file_key)
+    assert services.storage_sweep(now=timezone.now() + timedelta(hours=2)) == 2
+
     assert not default_storage.exists(old.file_key)
     assert not default_storage.exists(old.thumb_key)
     assert Asset.objects.filter(pk=recent.pk).exists()
@@ -191,7 +209,8 @@ def test_the_purge_deletes_rows_and_bytes_after_thirty_days_only(team):
     event = AuditEvent.objects.get(verb="asset.purged")
     assert event.target_id == str(old.pk) and event.actor is None
     # A second run finds nothing more to do.
-    assert services.trash_purge_expired() == 0
+    assert purge_and_sweep() == 0
+    assert not StorageRelease.objects.exists()
 
 
 def test_the_purge_keeps_bytes_that_another_image_shares(team):
@@ -201,7 +220,7 @@ def test_the_purge_keeps_bytes_that_another_image_shares(team):
     assert gone.file_key == twin.file_key
     trash_it(team["dana"], gone, days_ago=40)
 
-    services.trash_purge_expired()
+    purge_and_sweep()
 
     assert not Asset.objects.filter(pk=gone.pk).exists()
     assert default_storage.exists(twin.file_key) and default_storage.exists(twin.thumb_key)
@@ -215,7 +234,7 @@ def test_the_purge_keeps_bytes_that_a_twin_in_the_trash_still_needs(team):
     trash_it(team["dana"], old, days_ago=40)
     trash_it(team["dana"], recent, days_ago=1)
 
-    services.trash_purge_expired()
+    purge_and_sweep()
 
     assert default_storage.exists(recent.file_key)  # it may still be restored
 
@@ -231,7 +250,7 @@ def test_the_purge_keeps_bytes_that_a_job_input_names(team):
     )
     trash_it(team["dana"], asset, days_ago=40)
 
-    services.trash_purge_expired()
+    purge_and_sweep()
 
     assert not Asset.objects.filter(pk=asset.pk).exists()
     assert default_storage.exists(asset.file_key)
@@ -254,7 +273,7 @@ def test_the_purge_keeps_bytes_that_a_brand_style_reference_names(team):
     )
     trash_it(team["dana"], asset, days_ago=40)
 
-    services.trash_purge_expired()
+    purge_and_sweep()
 
     assert default_storage.exists(asset.file_key)
 
@@ -266,9 +285,25 @@ def test_the_purge_deletes_shared_bytes_once_the_last_twin_goes(team):
     trash_it(team["dana"], a, days_ago=40)
     trash_it(team["dana"], b, days_ago=35)
 
-    assert services.trash_purge_expired() == 2
+    assert purge_and_sweep() == 2
 
     assert not default_storage.exists(a.file_key)
+
+
+def test_bytes_a_new_image_names_after_the_purge_are_kept(team):
+    """The pipeline stores bytes (finding them there) and inserts its row a moment
+    later: a purge in between released the key, and the sweep must see the new row."""
+    data = png(265, 265)
+    old = store_asset(project=team["project"], user=team["dana"].user, data=data)
+    trash_it(team["dana"], old, days_ago=40)
+    services.trash_purge_expired()
+    assert StorageRelease.objects.filter(key=old.file_key).exists()
+
+    again = store_asset(project=team["project"], user=team["lee"].user, data=data)
+    services.storage_sweep(now=timezone.now() + timedelta(hours=2))
+
+    assert default_storage.exists(again.file_key) and default_storage.exists(again.thumb_key)
+    assert not StorageRelease.objects.exists()
 
 
 def test_images_made_from_a_purged_image_stay_and_lose_only_the_link(team):
@@ -276,7 +311,7 @@ def test_images_made_from_a_purged_image_stay_and_lose_only_the_link(team):
     child = store_asset(project=team["project"], user=team["dana"].user, parent=source)
     trash_it(team["dana"], source, days_ago=40)
 
-    services.trash_purge_expired()
+    purge_and_sweep()
 
     child.refresh_from_db()
     assert child.parent_id is None and child.deleted_at is None
@@ -292,6 +327,7 @@ def test_brand_managers_delete_for_good_from_the_trash_designers_cannot(team, lo
 
     logged_in(team["bo"].user).post(bulk, {"action": "purge", "asset": [asset.pk]})
     assert not Asset.objects.filter(pk=asset.pk).exists()
+    services.storage_sweep(now=timezone.now() + timedelta(hours=2))
     assert not default_storage.exists(asset.file_key)
     assert AuditEvent.objects.get(verb="asset.purged").actor_name == "bo"
 
