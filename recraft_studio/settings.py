@@ -240,6 +240,10 @@ EXPORT_MAX_ASSETS = env.int("EXPORT_MAX_ASSETS", default=5000)
 # Fernet keys (comma separated, newest first) that encrypt workspace API tokens at rest.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# The studio's address as people reach it ("https://studio.example.com"), for links in
+# emails sent with no request at hand (budget warnings); empty: the links are paths.
+STUDIO_URL = env.str("STUDIO_URL", default="").rstrip("/")
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="studio@localhost")
 

@@ -158,5 +158,7 @@ urlpatterns = [
     path("exports/<str:token>/", assets.export_download, name="export_download"),
     # audit trail
     path("w/<slug:workspace_slug>/audit/", audit.trail, name="audit_trail"),
+    path("w/<slug:workspace_slug>/spend/", audit.spend, name="spend"),
+    path("w/<slug:workspace_slug>/spend/<slug:kind>.svg", audit.spend_chart, name="spend_chart"),
     path("admin/", admin.site.urls),
 ]

@@ -333,7 +333,37 @@ def workspace_budget_set(*, membership: Membership, budget: int | None) -> Works
             target=workspace,
             data={"from": previous, "to": budget},
         )
+        _check_budget_alerts(workspace.pk)
     return workspace
+
+
+@transaction.atomic
+def project_budget_set(*, membership: Membership, project: Project, budget: int | None) -> Project:
+    """Cap (or uncap, with None) the API units one project spends per month; jobs of the
+    project are refused past it, as they are past the workspace's own budget."""
+    _require_owner(membership, project.workspace_id)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.monthly_budget != budget:
+        previous = project.monthly_budget
+        project.monthly_budget = budget
+        project.save(update_fields=["monthly_budget"])
+        audit_record(
+            workspace=membership.workspace,
+            project=project,
+            actor=membership.user,
+            verb="project.budget_set",
+            target=project,
+            data={"from": previous, "to": budget},
+        )
+        _check_budget_alerts(project.workspace_id, project.pk)
+    return project
+
+
+def _check_budget_alerts(workspace_id, project_id=None) -> None:
+    """A lowered budget may already be 80 % used: warn as a charge would."""
+    from recraft_studio.audit.tasks import budget_alerts_check_task
+
+    transaction.on_commit(lambda: budget_alerts_check_task.delay(workspace_id, project_id))
 
 
 def workspace_api_tokens_rotate() -> int:

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 #: an export's signed download link, which tests/assets/test_exports.py covers).
 NOT_TENANT_SCOPED = {"invitation_accept", "export_download"}
 #: URL parameters that are not object ids, with a value their views accept.
-PLAIN_VALUES = {"operation": "vectorize", "name": "image"}
+PLAIN_VALUES = {"operation": "vectorize", "name": "image", "kind": "people"}
 
 
 def url_patterns(resolver=None):
@@ -123,7 +123,8 @@ def test_an_outsider_gets_404_for_every_object_url_of_another_workspace(foreign,
         unknown = [n for n in names if n not in foreign and n not in PLAIN_VALUES]
         assert not unknown, f"Teach this test the URL parameters {unknown} of {pattern.name!r}"
         variants = [{n: foreign.get(n, PLAIN_VALUES.get(n)) for n in names}]
-        if "workspace_slug" in names and len(names) > 1:
+        object_ids = [n for n in names if n != "workspace_slug" and n not in PLAIN_VALUES]
+        if "workspace_slug" in names and object_ids:
             # Another workspace's object, asked for under the outsider's own workspace.
             variants.append({**variants[0], "workspace_slug": own.workspace.slug})
         for kwargs in variants:
@@ -170,6 +171,8 @@ def test_an_outsider_gets_404_for_every_object_url_of_another_workspace(foreign,
         "collection_item",
         "exports",
         "export",
+        "spend",
+        "spend_chart",
     ]:
         assert name in walked, f"{name} was not walked"
     # ...and nothing of workspace B changed.
