@@ -106,6 +106,13 @@ class Asset(models.Model):
             models.Index(
                 fields=["workspace", "state", "-created_at", "-id"], name="asset_ws_state_idx"
             ),
+            # Every gallery reads only live rows, newest first: with this index a page's
+            # ids come from the index alone (see `selectors.gallery_page`).
+            models.Index(
+                fields=["workspace", "-created_at", "-id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="asset_live_idx",
+            ),
             # The trash page and the purge read only deleted rows: a small partial index.
             models.Index(
                 fields=["workspace", "-deleted_at", "-id"],

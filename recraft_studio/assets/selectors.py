@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,6 +30,8 @@ from .models import (
 )
 
 GALLERY_PAGE_SIZE = 24
+#: Searches this long match anywhere in a prompt; shorter ones match words' starts.
+SEARCH_ANYWHERE_FROM = 3
 #: How far lineage is followed, back or forward; real chains are a handful long.
 LINEAGE_MAX_DEPTH = 100
 DESCENDANTS_MAX = 200
@@ -121,12 +124,17 @@ def gallery_page(
     condition is written as `created_at <= c AND (created_at < c OR id < pk)` rather
     than a plain OR, so that PostgreSQL uses `created_at <= c` as the index range and
     only rechecks the rows sharing the cursor's timestamp.
+
+    The page's ids are found first, in a subquery that reads only the index (and the
+    small tables a filter joins), and only those rows are then read whole: a filter
+    that skips thousands of rows (a person's stars, a tag) never fetches them.
     """
     qs = queryset.order_by("-created_at", "-id")
     if cursor and (position := _decode_cursor(cursor)):
         created, pk = position
         qs = qs.filter(created_at__lte=created).filter(Q(created_at__lt=created) | Q(id__lt=pk))
-    items = list(qs[: size + 1])
+    ids = qs.values("pk")[: size + 1]
+    items = list(queryset.filter(pk__in=Subquery(ids)).order_by("-created_at", "-id"))
     next_cursor = _encode_cursor(items[size - 1]) if len(items) > size else None
     return Page(items=items[:size], next_cursor=next_cursor)
 
@@ -187,9 +195,14 @@ def gallery_assets(
         qs = qs.filter(created_at__gte=_day_start(f.date_from))
     if f.date_to:
         qs = qs.filter(created_at__lt=_day_start(f.date_to + timedelta(days=1)))
-    if f.q:
+    if len(f.q) >= SEARCH_ANYWHERE_FROM:
         # UPPER(prompt) LIKE UPPER('%…%'): the trigram index of migration 0004 on PostgreSQL.
         qs = qs.filter(prompt__icontains=f.q)
+    elif f.q:
+        # One or two letters: the words that start with them ("ro": robot, rocket). A
+        # trigram index cannot look up "%ro%" (it reads every entry), but it can look
+        # up a word's start ("  r", " ro"); common starts are found at once in order.
+        qs = qs.filter(Q(prompt__istartswith=f.q) | Q(prompt__icontains=f" {f.q}"))
     if f.state:
         qs = qs.filter(state=f.state)
     # Set filters are semi-joins that start from the small side (the person's stars,
@@ -375,10 +388,13 @@ def collections_for(*, workspace) -> QuerySet[Collection]:
     first image.
     """
     live = CollectionItem.objects.filter(collection=OuterRef("pk"), asset__deleted_at__isnull=True)
+    # Correlated subqueries, not a join and GROUP BY: a join makes PostgreSQL hash the
+    # whole asset table to count a few thousand items.
+    size = live.order_by().values("collection").annotate(n=Count("id")).values("n")
     return (
         Collection.objects.filter(workspace=workspace)
         .annotate(
-            size=Count("items", filter=Q(items__asset__deleted_at__isnull=True)),
+            size=Coalesce(Subquery(size), 0),
             first_asset=Subquery(live.order_by("position", "id").values("asset_id")[:1]),
         )
         .select_related("cover", "created_by")

@@ -377,3 +377,15 @@ def test_the_gallery_costs_the_same_queries_with_the_library_filters(
             state="draft",
         )
     assert shown(response) == [team["assets"][0].pk]
+
+
+def test_one_or_two_letters_find_the_words_that_start_with_them(team, logged_in):
+    robot, brown, other = team["assets"][:3]
+    Asset.objects.filter(pk=robot.pk).update(prompt="A robot waving")
+    Asset.objects.filter(pk=brown.pk).update(prompt="Brown bear")
+    Asset.objects.filter(pk=other.pk).update(prompt="Rocket launch")
+    client = logged_in(team["dana"].user)
+    assert set(shown(gallery(client, team, q="ro"))) == {robot.pk, other.pk}
+    assert shown(gallery(client, team, q="b")) == [brown.pk]
+    # From three letters on, anywhere in the prompt.
+    assert shown(gallery(client, team, q="row")) == [brown.pk]

@@ -1,0 +1,16 @@
+"""A new web process does its first-request work before anyone asks."""
+
+from django.template import engines
+
+from recraft_studio.core.warmup import warm_up
+
+
+def test_warming_up_compiles_every_page_template_ahead_of_the_first_request():
+    loader = engines["django"].engine.template_loaders[0]  # the cached loader
+    loader.reset()
+    assert not loader.get_template_cache
+
+    warm_up()
+
+    for name in ("assets/gallery.html", "assets/library.html", "audit/spend.html", "base.html"):
+        assert name in loader.get_template_cache, name
