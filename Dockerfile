@@ -1,7 +1,10 @@
 # One image for web, worker, beat and the sandbox (docker-compose.yml picks the command).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# DJANGO_ENV_FILE="": settings read no .env file; everything comes from the container's
+# environment (.dockerignore keeps .env out of the build context as well).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_ENV_FILE=""
 WORKDIR /app
 
 COPY pyproject.toml constraints.txt README.md ./

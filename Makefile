@@ -40,12 +40,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed .env
 
+# scripts/run.py starts a private redis-server for the session when nothing answers
+# at REDIS_URL, then migrates, makes the demo login and starts Procfile.dev.
 run: install
-	@$(PY) scripts/check_redis.py
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py studio_demo
-	mkdir -p var
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	$(PY) scripts/run.py
 
 test: install
 	$(TEST_ENV) $(PY) scripts/test_services.py
@@ -67,4 +65,5 @@ bench: install
 	$(TEST_ENV) $(PY) tests/bench/run_all.py
 
 clean:
+	-test -x $(PY) && $(PY) scripts/test_services.py --stop-s3
 	rm -rf $(VENV) var .pytest_cache

@@ -1,10 +1,16 @@
-"""Settings, read from the environment (and from `.env` when it exists).
+"""Settings, read from the environment (and, in a checkout, from `.env`).
 
 Defaults make `make run` work with no configuration: SQLite, media on local disk,
 Redis on localhost, and the sandbox as the Recraft API. Secrets have no defaults:
 `make` writes a `.env` with freshly generated ones on first use.
+
+Production is the default: with `DJANGO_DEBUG` off, HTTPS redirects, HSTS, Secure
+cookies and a strict Content-Security-Policy are on unless a documented variable
+turns one off (README, "Running it for a team").
 """
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -14,8 +20,11 @@ from recraft_studio.recraft import catalog
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    env.read_env(BASE_DIR / ".env", overwrite=False)
+# `DJANGO_ENV_FILE` names the file of variables to read; empty reads none. The image
+# sets it empty, so a `.env` that slipped into a build could never be read.
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE, overwrite=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -33,7 +42,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
     "recraft_studio.core",
+    "recraft_studio.accounts",
     "recraft_studio.workspaces",
     "recraft_studio.brand",
     "recraft_studio.assets",
@@ -42,6 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /healthz and /readyz before host checks and HTTPS redirects, so
+    # a container's health check works whatever the public host name is.
+    "recraft_studio.core.middleware.HealthMiddleware",
+    "recraft_studio.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "recraft_studio.urls"
@@ -83,13 +102,42 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out account or address before any password
+# is checked; ModelBackend then signs people in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- sign-in throttling (django-axes) --------------------------------------------------
+# After SIGNIN_FAILURE_LIMIT failures, the account is locked (whatever the address),
+# and so is the address (whatever the account), for SIGNIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "recraft_studio.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "recraft_studio.accounts.network.client_ip"
+AXES_USERNAME_CALLABLE = "recraft_studio.accounts.network.attempted_username"
+# Proxies in front of the web process that append to X-Forwarded-For (0: none, so
+# the socket's address is the client's and the header, which anyone can send, is
+# ignored).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+# --- sessions ---------------------------------------------------------------------------
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=7 * 24 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -137,7 +185,12 @@ STORAGES = {
 }
 # Uploads above this stay on disk while a request is handled, not in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+# Form fields (files aside) together; every text field has a bound of its own well
+# below this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A request body larger than this is refused (413) before it is read: the largest
+# upload the studio reads (50 MB, to offer scaling it down) and the form around it.
+MAX_REQUEST_BYTES = 51 * 1024 * 1024
 
 # --- Redis and Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -244,20 +297,90 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # emails sent with no request at hand (budget warnings); empty: the links are paths.
 STUDIO_URL = env.str("STUDIO_URL", default="").rstrip("/")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# --- email --------------------------------------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:587 (smtp+tls://, smtp+ssl:// likewise). Without
+# it, development prints mail to the console; production has no mail at all, and the
+# pages that would send some (invitations) say so instead of printing links to logs.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    globals().update(env.email_url_config(EMAIL_URL))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "recraft_studio.core.mail.NoMailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="studio@localhost")
+EMAIL_TIMEOUT = 20
 
+# --- HTTPS and headers ------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# Behind a proxy that terminates TLS: the header it sets on HTTPS requests, e.g.
+# "X-Forwarded-Proto: https". Only set it when the proxy always sets or strips it.
+_proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    _name, _, _value = _proxy_ssl_header.partition(":")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip() or "https",
+    )
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (django-csp): our own scripts and styles only; no inline
+# script anywhere. Inline style *attributes* stay allowed for colour swatches (they
+# cannot run script). DJANGO_CSP_REPORT_ONLY sends the policy as report-only.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.str("DJANGO_CSP_REPORT_URI", default=""):
+    _CSP["DIRECTIVES"]["report-uri"] = [env.str("DJANGO_CSP_REPORT_URI")]
+if env.bool("DJANGO_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
+# --- logs ---------------------------------------------------------------------------------
+# One JSON object per line in production (LOG_FORMAT=json), for a log collector to
+# parse; plain lines in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "botocore": {"level": "WARNING"}},
 }
+# Celery workers log through the handler above too, so their lines are JSON as well.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from recraft_studio.accounts import views as accounts
 from recraft_studio.assets import views as assets
 from recraft_studio.audit import views as audit
 from recraft_studio.brand import views as brand
-from recraft_studio.core import views as core
 from recraft_studio.jobs import views as jobs
 from recraft_studio.workspaces import views as workspaces
 
@@ -13,21 +13,43 @@ urlpatterns = [
     path("", workspaces.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("healthz", core.healthz, name="healthz"),
+    # /healthz and /readyz are answered by core.middleware.HealthMiddleware.
+    path("account/password/", accounts.password_change, name="password_change"),
+    path("account/password/done/", accounts.password_change_done, name="password_change_done"),
+    path("account/verify-email/", accounts.email_verification_send, name="email_verification_send"),
+    path("account/verify-email/<str:token>/", accounts.email_verify, name="email_verify"),
     path("w/<slug:workspace_slug>/", workspaces.workspace_detail, name="workspace"),
     path(
         "w/<slug:workspace_slug>/p/<slug:project_slug>/",
         jobs.project_detail,
         name="project",
     ),
+    path("w/<slug:workspace_slug>/jobs/", jobs.job_history, name="workspace_jobs"),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/jobs/",
+        jobs.job_history,
+        name="project_jobs",
+    ),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/rename/",
+        workspaces.project_rename,
+        name="project_rename",
+    ),
+    path(
+        "w/<slug:workspace_slug>/p/<slug:project_slug>/archive/",
+        workspaces.project_archive,
+        name="project_archive",
+    ),
     path("jobs/<uuid:job_id>/", jobs.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel", jobs.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/retry", jobs.job_retry, name="job_retry"),
     path("jobs/<uuid:job_id>/front", jobs.job_move_to_front, name="job_move_to_front"),
     path("w/<slug:workspace_slug>/queue/", jobs.queue_panel, name="workspace_queue"),
+    path("w/<slug:workspace_slug>/account/", jobs.account_panel, name="workspace_account"),
     path("assets/<uuid:asset_id>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset_id>/file", assets.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/thumb", assets.asset_thumb, name="asset_thumb"),
+    path("assets/<uuid:asset_id>/download", assets.asset_download, name="asset_download"),
     # editing and galleries
     path("w/<slug:workspace_slug>/gallery/", assets.gallery, name="workspace_gallery"),
     path(
@@ -77,6 +99,11 @@ urlpatterns = [
         "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/references/<int:reference_pk>",
         brand.style_reference_file,
         name="brand_style_reference",
+    ),
+    path(
+        "w/<slug:workspace_slug>/brand/styles/<int:style_pk>/references/<int:reference_pk>/thumb",
+        brand.style_reference_thumb,
+        name="brand_style_reference_thumb",
     ),
     path(
         "w/<slug:workspace_slug>/brand/palettes/new/", brand.palette_create, name="palette_create"

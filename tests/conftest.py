@@ -8,11 +8,20 @@ Their data must be committed for the worker to see it, so they use
 """
 
 import pytest
+from django.contrib.auth.signals import user_logged_in
+from factory.django import mute_signals
 
 from recraft_studio.workspaces.models import Role
-from tests.factories import PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every test makes users; the real hasher's million rounds cost most of the suite's
+    time on two cores. What is under test is who may do what, not PBKDF2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -44,8 +53,16 @@ def project(designer):
 
 @pytest.fixture
 def logged_in(client):
+    """A client with a session of `user`, as if they had signed in earlier.
+
+    Signing in itself (throttled, and written to the audit trail) is tested in
+    tests/accounts; here it must not add `account.signed_in` events to the trails
+    that other tests read.
+    """
+
     def login(user):
-        assert client.login(username=user.username, password=PASSWORD)
+        with mute_signals(user_logged_in):
+            client.force_login(user)
         return client
 
     return login

@@ -4,7 +4,9 @@
   in tests (settings point there because `RECRAFT_API_TOKEN` is empty);
 - `celery_worker`: a Celery worker process on the test database and the test queue,
   with the job scheduler process beside it (workers only run what it hands out);
-- `s3`: a boto3 client for the bucket `make test` created, to look inside it.
+- `s3`: a boto3 client for the bucket `make test` created, to look inside it;
+- `private_s3`: a SeaweedFS of the test's own on free ports, for chaos tests that stop
+  and start storage (see tests/s3server.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from django.conf import settings
 
 from recraft_studio.sandbox.process import SandboxProcess
+from tests.s3server import SeaweedS3
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "log"
@@ -195,6 +198,24 @@ def s3():
         aws_secret_access_key=os.environ["S3_SECRET_ACCESS_KEY"],
         region_name=os.environ.get("S3_REGION", "us-east-1"),
     )
+
+
+@pytest.fixture
+def private_s3(tmp_path):
+    """A SeaweedFS only this test uses, with the test bucket, killed afterwards.
+
+    `stop()`/`kill()` and `start()` it to take storage away and bring it back with
+    its data; point a worker at `private_s3.endpoint` through S3_ENDPOINT_URL.
+    """
+    server = SeaweedS3(
+        SeaweedS3.free_port(),
+        tmp_path / "seaweedfs",
+        access_key=os.environ.get("S3_ACCESS_KEY_ID", "test"),
+        secret_key=os.environ.get("S3_SECRET_ACCESS_KEY", "test"),
+    ).start()
+    server.ensure_bucket(settings.S3_BUCKET or "studio-test")
+    yield server
+    server.kill()
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, what: str = "condition"):

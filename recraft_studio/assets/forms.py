@@ -7,6 +7,7 @@ from django import forms
 from recraft_studio.brand.models import STYLE_CHOICE_PREFIX
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
+from recraft_studio.recraft.validation import FieldError
 
 from .models import OPERATION_CHOICES, AssetState, ExportFormat
 
@@ -60,6 +61,13 @@ class UploadForm(forms.Form):
             return cleaned
         data = upload.read()
         self.problem = images.diagnose(data, images.UPLOAD_LIMITS, field="file")
+        if self.problem is None or self.problem.fixes:
+            # The header was fine; the pixels must be too, before the file is kept or
+            # a fix is offered for it (the size is bounded by `diagnose` already).
+            try:
+                images.check_decodable(data, field="file")
+            except FieldError as error:
+                self.problem = images.Problem(error.message)
         if self.problem is not None:
             self.add_error("file", self.problem.message)
         self.data_bytes = data
@@ -174,6 +182,74 @@ class GalleryFilterForm(forms.Form):
             values = {k: self.data.get(k) for k in self.fields if self.data.get(k)}
         values.update({k: v for k, v in extra.items() if v})
         return urlencode(values)
+
+
+# --- downloads ----------------------------------------------------------------------------
+
+
+class DownloadForm(forms.Form):
+    """How a person wants an image: a format, and 1×, 2× or a width of their own."""
+
+    format = forms.ChoiceField(label="Format")
+    scale = forms.ChoiceField(
+        label="Size",
+        choices=[("1", "1× (as made)"), ("2", "2×"), ("width", "Width…")],
+        initial="1",
+        widget=forms.RadioSelect,
+    )
+    width = forms.IntegerField(
+        required=False,
+        label="Width in px",
+        min_value=1,
+        widget=forms.NumberInput(attrs={"placeholder": "e.g. 800", "min": 1}),
+    )
+
+    def __init__(self, *args, asset, **kwargs):
+        from . import renditions
+
+        super().__init__(*args, **kwargs)
+        self.asset = asset
+        formats = renditions.formats_for(asset.content_type)
+        self.fields["format"].choices = [(f, renditions.FORMAT_LABELS[f]) for f in formats]
+        self.fields["format"].initial = asset.extension if asset.extension in formats else "png"
+        self.max_width = renditions.max_width(asset.width, asset.height)
+        self.fields["width"].widget.attrs["max"] = self.max_width
+        self.fields["width"].help_text = f"At most {self.max_width} px; the height follows."
+        for field in self.fields.values():
+            field.error_messages.update(
+                {
+                    "required": f"{field.label}: choose one.",
+                    "invalid_choice": f"{field.label}: choose one of the options.",
+                    "invalid": f"{field.label}: enter a whole number of pixels.",
+                    "min_value": f"{field.label}: at least %(limit_value)s px.",
+                }
+            )
+
+    def clean(self):
+        from . import renditions
+
+        cleaned = super().clean()
+        scale, fmt = cleaned.get("scale"), cleaned.get("format")
+        if scale is None or fmt is None:
+            return cleaned
+        if scale == "width":
+            width = cleaned.get("width")
+            if width is None:
+                if "width" not in self.errors:
+                    self.add_error("width", "Width in px: type the width you need.")
+                return cleaned
+        else:
+            width = self.asset.width * int(scale)
+        if fmt == "svg" and width != self.asset.width:
+            # An SVG scales itself: any size of it is the same file.
+            width = self.asset.width
+        try:
+            renditions.target_size(self.asset.width, self.asset.height, want=width)
+        except renditions.RenditionRefused as exc:
+            self.add_error("width" if scale == "width" else "scale", f"Size: {exc}")
+            return cleaned
+        cleaned["target_width"] = width
+        return cleaned
 
 
 # --- the library ------------------------------------------------------------------------------

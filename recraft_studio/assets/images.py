@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import MB, MEGAPIXEL, Op, UploadLimits
@@ -35,8 +37,19 @@ UPLOAD_LIMITS = UploadLimits(
 
 #: What the studio reads at all: larger files are refused before they are decoded.
 HARD_MAX_BYTES = 50 * MB
-#: Pillow refuses images past ~179 MP as decompression bombs; we stop well before.
-HARD_MAX_PIXELS = 100 * MEGAPIXEL
+#: The decompression-bomb guard: the studio decodes no image past the API's 16 MP
+#: and a margin (a 24-megapixel photo can still be scaled down to fit). The size is
+#: read from the header first, so a larger image is refused before a pixel is
+#: decoded: a 100 KB PNG can declare 10,000 × 10,000 pixels, 400 MB once decoded.
+DECODE_MAX_PIXELS = catalog.DEFAULT_LIMITS.max_pixels * 3 // 2
+#: The largest image the studio offers to scale down (the name other modules use).
+HARD_MAX_PIXELS = DECODE_MAX_PIXELS
+
+#: What a person is told about a file whose header reads but whose pixels do not.
+DAMAGED = (
+    "This image is damaged or incomplete (it may have been cut off while copying or "
+    "uploading), so it cannot be read. Export or download it again and upload that copy."
+)
 
 #: Formats Pillow reads that the API does not take, and that we convert to PNG on request.
 CONVERTIBLE_FORMATS = frozenset({"GIF", "BMP", "TIFF", "MPO", "ICO", "PPM", "TGA"})
@@ -90,6 +103,96 @@ def sniff(data: bytes) -> tuple[str, int, int] | None:
         return None
 
 
+def _too_many_pixels(width: int, height: int) -> str:
+    return (
+        f"The image is {width} × {height} ({width * height / MEGAPIXEL:.0f} MP); the studio "
+        f"reads images up to {DECODE_MAX_PIXELS // MEGAPIXEL} MP."
+    )
+
+
+#: What Pillow raises while decoding a damaged, truncated or hostile file.
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    TypeError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
+def decode(data: bytes, *, field: str = "image") -> Image.Image:
+    """The first frame of `data`, decoded, after its header passed the pixel guard.
+
+    Raises `FieldError` on `field` for a file with too many pixels (before anything
+    is decoded) and for a damaged or truncated one. Every decode of bytes a person
+    brought goes through here.
+    """
+    facts = sniff(data)
+    if facts is None:
+        raise FieldError(field, "This file is not an image the studio can read.")
+    _, width, height = facts
+    if width * height > DECODE_MAX_PIXELS:
+        raise FieldError(field, _too_many_pixels(width, height))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            img.seek(0)  # the first frame of an animated GIF or a multi-page TIFF
+            img.load()
+    except _DECODE_ERRORS:
+        raise FieldError(field, DAMAGED)
+    return img
+
+
+def check_decodable(data: bytes, *, field: str = "image") -> None:
+    """Refuse an image that cannot be decoded whole, before any of it is stored.
+
+    A PNG's chunks carry checksums that decoding does not look at; a file whose
+    checksums fail was damaged on the way, whatever its pixels look like.
+    """
+    with decode(data, field=field) as img:
+        fmt = img.format
+    if fmt == "PNG":
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.verify()
+        except _DECODE_ERRORS:
+            raise FieldError(field, DAMAGED)
+
+
+def upright(data: bytes, *, field: str = "image") -> bytes:
+    """The image with its EXIF orientation applied, or `data` itself when it has none.
+
+    Phones store a portrait photo as landscape pixels plus an orientation tag; the
+    API, thumbnails and browsers that ignore the tag would show it sideways. The
+    turned image is re-encoded in its own format, without the tag.
+    """
+    orientation = 1
+    try:
+        with _open(data) as img:
+            orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
+            fmt = img.format
+    except (UnidentifiedImageError, *_DECODE_ERRORS):
+        return data
+    if orientation in (None, 1) or fmt not in catalog.UPLOAD_FORMATS:
+        return data
+    with decode(data, field=field) as img:
+        turned = ImageOps.exif_transpose(img)
+        out = io.BytesIO()
+        if fmt == "JPEG":
+            turned.convert("RGB").save(out, "JPEG", quality=95, optimize=True)
+        elif fmt == "WEBP":
+            turned.save(out, "WEBP", lossless=True)
+        else:
+            turned.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def fit_size(width: int, height: int, limits: UploadLimits) -> tuple[int, int] | None:
     """The largest size with the same shape that fits `limits`; None when none does.
 
@@ -129,11 +232,9 @@ def diagnose(data: bytes, limits: UploadLimits, *, field: str = "image") -> Prob
         if fmt not in CONVERTIBLE_FORMATS:
             return Problem(message)
         fixes.append(Fix.CONVERT)
-    if width * height > HARD_MAX_PIXELS:
-        return Problem(
-            f"The image is {width} × {height} ({width * height / MEGAPIXEL:.0f} MP); "
-            f"the studio scales down images up to {HARD_MAX_PIXELS // MEGAPIXEL} MP."
-        )
+    if width * height > DECODE_MAX_PIXELS:
+        # Refused from the header alone: scaling it down would mean decoding it.
+        return Problem(_too_many_pixels(width, height))
     size, label = None, ""
     too_heavy = len(data) > limits.max_bytes
     too_large = width * height > limits.max_pixels or max(width, height) > limits.max_side
@@ -176,8 +277,7 @@ def refit(data: bytes, limits: UploadLimits) -> bytes:
     little more each time, since how well a picture compresses is not known ahead.
     Raises `FieldError` when no size within the limits is left.
     """
-    with _open(data) as src:
-        src.seek(0)  # the first frame of an animated GIF or a multi-page TIFF
+    with decode(data) as src:
         fmt = "JPEG" if src.format in ("JPEG", "MPO") else "PNG"
         img = _flatten_mode(ImageOps.exif_transpose(src))
         img.load()
@@ -200,8 +300,7 @@ def refit(data: bytes, limits: UploadLimits) -> bytes:
 
 def to_png(data: bytes) -> bytes:
     """The same picture as a PNG (the first frame of an animation)."""
-    with _open(data) as src:
-        src.seek(0)
+    with decode(data) as src:
         img = _flatten_mode(ImageOps.exif_transpose(src))
         img.load()
     return _encode(img, "PNG")
@@ -224,7 +323,7 @@ def fix(data: bytes, limits: UploadLimits) -> bytes:
 
 def scale_mask(data: bytes, size: tuple[int, int]) -> bytes:
     """A mask resized with nearest neighbour, so it still holds only 0 and 255."""
-    with _open(data) as src:
+    with decode(data, field="mask") as src:
         img = src.convert("L")
     img = img.resize(size, Image.Resampling.NEAREST).point(lambda v: 255 if v >= 128 else 0)
     out = io.BytesIO()
@@ -234,7 +333,7 @@ def scale_mask(data: bytes, size: tuple[int, int]) -> bytes:
 
 def mask_has_white(data: bytes) -> bool:
     """Whether the mask marks any pixel at all (a black mask would change nothing)."""
-    with _open(data) as img:
+    with decode(data, field="mask") as img:
         return img.convert("L").getextrema()[1] >= 128
 
 

@@ -142,7 +142,22 @@ class Asset(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"recraft-{str(self.id)[:8]}.{self.extension}"
+        return self.download_name_for(self.extension)
+
+    def download_name_for(self, extension: str) -> str:
+        """`launch-red-panda-mascot-1.png`: the project, the prompt, the output's number."""
+        from .renditions import download_name
+
+        prompt = self.prompt
+        if not prompt and self.parent_id is not None:
+            # A tool without a prompt: named after its source and what was done to it.
+            prompt = f"{self.parent.prompt} {self.get_operation_display()}"
+        return download_name(
+            project=self.project.name,
+            prompt=prompt,
+            number=(self.output_index or 0) + 1,
+            extension=extension,
+        )
 
     @property
     def in_trash(self) -> bool:

@@ -91,6 +91,33 @@ def assets_pick(*, membership: Membership, ids, include_trashed: bool = False) -
     return list(assets.select_related("project", "created_by").order_by("-created_at", "-id"))
 
 
+@dataclass(frozen=True)
+class Neighbours:
+    """The images before and after one in its project's gallery (newest first)."""
+
+    previous: Asset | None  # newer
+    next: Asset | None  # older
+
+
+def asset_neighbours(asset: Asset) -> Neighbours:
+    """The newer and the older image of the same project, for previous / next."""
+    same = Asset.objects.filter(project_id=asset.project_id, deleted_at__isnull=True).only(
+        "id", "created_at"
+    )
+    c, pk = asset.created_at, asset.pk
+    newer = (
+        same.filter(Q(created_at__gt=c) | Q(created_at=c, id__gt=pk))
+        .order_by("created_at", "id")
+        .first()
+    )
+    older = (
+        same.filter(Q(created_at__lt=c) | Q(created_at=c, id__lt=pk))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return Neighbours(previous=newer, next=older)
+
+
 # --- galleries --------------------------------------------------------------------------
 
 

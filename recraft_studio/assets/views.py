@@ -29,11 +29,12 @@ from recraft_studio.workspaces.selectors import (
     project_get,
 )
 
-from . import files, handoff, images, selectors, services
+from . import files, handoff, images, renditions, selectors, services
 from .forms import (
     BulkForm,
     CollectionForm,
     CommentForm,
+    DownloadForm,
     ExportForm,
     GalleryFilterForm,
     TagForm,
@@ -41,6 +42,11 @@ from .forms import (
 )
 from .models import ExportKind, ExportStatus
 from .responses import stored_file_response
+
+STORAGE_DOWN = (
+    "The studio's image storage cannot be reached right now, so nothing was kept. "
+    "Try again in a minute."
+)
 
 ASSETS_CHANGED = "assets-changed"
 
@@ -67,12 +73,48 @@ def asset_detail(request, asset_id):
     }
     if request.htmx and request.htmx.target == "made-from-this":
         return render(request, f"{template}#made-from-this", context)
+    job = asset.job
     context.update(
         ancestors=selectors.asset_ancestors(asset),
         tools=tool_menu(asset) if membership.can_generate and not asset.in_trash else [],
+        neighbours=selectors.asset_neighbours(asset),
+        # An edit is compared with what it was made from; a generation has no "before".
+        compare_with=asset.parent if asset.parent_id and job is not None else None,
+        mask_used="mask" in job.inputs if job is not None else False,
+        download_form=DownloadForm(asset=asset),
         **_library_context(request, membership, asset),
     )
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def asset_download(request, asset_id):
+    """The image as asked: PNG, JPG or WEBP (a vector also SVG), at 1×, 2× or a width.
+
+    The copy is made once and kept under a content-addressed key, so asking again
+    serves it from storage; its size is capped before anything is decoded.
+    """
+    membership, asset = selectors.asset_get_with_membership(user=request.user, asset_id=asset_id)
+    form = DownloadForm(request.GET, asset=asset)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(f"{reverse('asset', args=[asset.pk])}#download")
+    fmt, width = form.cleaned_data["format"], form.cleaned_data["target_width"]
+    name = asset.download_name_for(fmt)
+    services.asset_downloaded(membership=membership, asset=asset, format=fmt, width=width)
+    if fmt == asset.extension and width == asset.width:
+        return stored_file_response(
+            request, asset.file_key, content_type=asset.content_type, download_name=name
+        )
+    try:
+        key, content_type = services.rendition_get_or_make(asset=asset, fmt=fmt, width=width)
+    except renditions.RenditionRefused as exc:
+        messages.error(request, f"Download: {exc}")
+        return redirect(f"{reverse('asset', args=[asset.pk])}#download")
+    return stored_file_response(request, key, content_type=content_type, download_name=name)
 
 
 @login_required
@@ -127,12 +169,18 @@ def asset_upload(request, workspace_slug, project_slug):
             asset = services.asset_upload(membership=membership, project=project, data=data)
         except FieldError as error:
             form.add_error("file", error.message)
+        except files.StorageUnavailable:
+            form.add_error("file", STORAGE_DOWN)
         else:
             return redirect("asset", asset_id=asset.pk)
     elif form.problem is not None and (form.problem.can_fit or form.problem.can_convert):
-        pending = services.upload_stash(
-            membership=membership, project=project, data=form.data_bytes
-        )
+        # Kept for the one click that applies the fix (see `services.upload_unstash`).
+        try:
+            pending = services.upload_stash(
+                membership=membership, project=project, data=form.data_bytes
+            )
+        except files.StorageUnavailable:
+            form.add_error("file", STORAGE_DOWN)
     return render(
         request,
         "assets/upload.html",

@@ -14,10 +14,11 @@ from django.core.files.storage import default_storage
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 
+from recraft_studio.core.forms import LabelledErrorsMixin
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.validation import FieldError, check_style_references
 
-from . import selectors
+from . import files, selectors
 from .colors import (
     DEFAULT_EXTRACT,
     EXTRACT_MAX,
@@ -52,7 +53,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
-class BrandStyleForm(forms.Form):
+class BrandStyleForm(LabelledErrorsMixin, forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     base_style = forms.ChoiceField(
         choices=BASE_STYLE_CHOICES,
@@ -63,7 +64,9 @@ class BrandStyleForm(forms.Form):
         label="Reference images",
         help_text=(
             f"1 to {catalog.STYLE_REFERENCES_MAX_FILES} PNG, JPG or WEBP images, at most "
-            f"{catalog.STYLE_REFERENCES_MAX_BYTES // catalog.MB} MB together."
+            f"{catalog.STYLE_REFERENCES_MAX_BYTES // catalog.MB} MB together, each at most "
+            f"{files.REFERENCE_LIMITS.max_pixels // catalog.MEGAPIXEL} MP and "
+            f"{files.REFERENCE_LIMITS.max_side} px a side."
         ),
     )
 
@@ -93,15 +96,19 @@ class BrandStyleForm(forms.Form):
                 f"The images total {filesizeformat(total)}; together they may be at most "
                 f"{catalog.STYLE_REFERENCES_MAX_BYTES // catalog.MB} MB."
             )
-        data = [f.read() for f in uploads]
         try:
+            # Each reference is bounded from its header, decoded whole and turned
+            # upright, as every upload is; then the API's rule on the set.
+            data = [
+                files.reference_prepare(f.read(), number=i) for i, f in enumerate(uploads, start=1)
+            ]
             check_style_references(data, field="references")
         except FieldError as exc:
             raise forms.ValidationError(exc.message)
         return data
 
 
-class RenameForm(forms.Form):
+class RenameForm(LabelledErrorsMixin, forms.Form):
     name = forms.CharField(max_length=100)
 
     def __init__(self, *args, style, **kwargs):
@@ -158,7 +165,7 @@ def row_value(text: str | None, pick: str | None, orig: str | None) -> str:
     return orig
 
 
-class PaletteForm(forms.Form):
+class PaletteForm(LabelledErrorsMixin, forms.Form):
     """A palette's name, colours and background, each colour a picker plus a text box.
 
     The colour rows are not Django fields: they are repeated inputs (`color`,

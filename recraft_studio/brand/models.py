@@ -68,6 +68,9 @@ class BrandStyleReference(models.Model):
     style = models.ForeignKey(BrandStyle, on_delete=models.CASCADE, related_name="references")
     position = models.PositiveSmallIntegerField(default=0)
     file_key = models.CharField(max_length=200)
+    #: The WEBP thumbnail pages show; empty for references kept before thumbnails
+    #: existed (made on first view, see `services.reference_thumbnail`).
+    thumb_key = models.CharField(max_length=200, blank=True, default="")
     content_type = models.CharField(max_length=40)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

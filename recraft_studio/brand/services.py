@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from recraft_studio.assets import files as asset_files
 from recraft_studio.assets.files import StorageUnavailable
 from recraft_studio.audit.services import audit_record
 from recraft_studio.recraft.catalog import Op
@@ -130,10 +131,17 @@ def brand_style_create(
     errors = check_style_base(base_style, field="base_style")
     if errors:
         raise errors[0]
+    references = [
+        files.reference_prepare(data, number=i) for i, data in enumerate(references, start=1)
+    ]
     infos = check_style_references(list(references), field="references")
     try:
         stored = [
             files.store_reference(data, info) for data, info in zip(references, infos, strict=True)
+        ]
+        thumbs = [
+            files.store_reference_thumbnail(data, key)
+            for data, (key, _) in zip(references, stored, strict=True)
         ]
     except StorageUnavailable:
         raise FieldError("references", STORAGE_DOWN)
@@ -147,13 +155,16 @@ def brand_style_create(
                     style=style,
                     position=position,
                     file_key=key,
+                    thumb_key=thumb,
                     content_type=info.mime_type,
                     width=info.width,
                     height=info.height,
                     size_bytes=info.size_bytes,
                     sha256=digest,
                 )
-                for position, ((key, digest), info) in enumerate(zip(stored, infos, strict=True))
+                for position, ((key, digest), info, thumb) in enumerate(
+                    zip(stored, infos, thumbs, strict=True)
+                )
             )
             job_submit(
                 membership=membership,
@@ -203,6 +214,21 @@ def brand_style_created(*, job, style_id: str) -> BrandStyle | None:
         },
     )
     return style
+
+
+def reference_thumbnail(reference: BrandStyleReference) -> str:
+    """The reference's thumbnail key, made now for a reference kept before thumbnails.
+
+    Raises `FieldError` when the original is past the pixel guard or damaged: such a
+    reference has no preview.
+    """
+    if reference.thumb_key:
+        return reference.thumb_key
+    data = asset_files.read(reference.file_key)
+    key = files.store_reference_thumbnail(data, reference.file_key)
+    BrandStyleReference.objects.filter(pk=reference.pk).update(thumb_key=key)
+    reference.thumb_key = key
+    return key
 
 
 def _delete_on_api_quietly(workspace, style_id: str) -> None:

@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
+from recraft_studio.assets.responses import stored_file_response
 from recraft_studio.assets.selectors import assets_for, gallery_page
 from recraft_studio.recraft.validation import FieldError
 from recraft_studio.workspaces.selectors import membership_get
@@ -199,6 +200,21 @@ def style_reference_file(request, workspace_slug, style_pk, reference_pk):
     # Content-addressed: the bytes never change. Private: only members may see them.
     response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
+
+
+@login_required
+@require_GET
+def style_reference_thumb(request, workspace_slug, style_pk, reference_pk):
+    """The small WEBP every page shows for a reference, instead of the original."""
+    membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+    reference = selectors.reference_get(
+        workspace=membership.workspace, style_pk=style_pk, reference_pk=reference_pk
+    )
+    try:
+        key = services.reference_thumbnail(reference)
+    except FieldError:
+        raise Http404("This reference has no preview.")
+    return stored_file_response(request, key, content_type="image/webp")
 
 
 # --- palettes ------------------------------------------------------------------------------

@@ -15,22 +15,45 @@ from django import forms
 from django.urls import reverse
 
 from recraft_studio.assets import files, images
-from recraft_studio.assets.forms import BRAND_PREFIX, label_choices
+from recraft_studio.assets.forms import BRAND_PREFIX
+from recraft_studio.brand.colors import NotAColor, parse_color, to_hex
+from recraft_studio.brand.widgets import (
+    PaletteSelect,
+    StyleSelect,
+    SubstyleField,
+    base_style_choices,
+    brand_option_data,
+    stale_substyle,
+    substyle_choices,
+)
+from recraft_studio.core.forms import LabelledErrorsForm
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
-from recraft_studio.recraft.validation import FieldError, check_mask, check_params, inspect_image
+from recraft_studio.recraft.validation import (
+    FieldError,
+    bbox_bounds_problem,
+    check_mask,
+    check_params,
+    check_text,
+    inspect_image,
+)
+
+from .errors import friendly_error
 
 #: Where an API parameter's error is shown on the form.
 FIELD_FOR_PARAM = {
     "controls.artistic_level": "artistic_level",
     "controls.no_text": "no_text",
-    "controls.colors": "palette",
-    "controls.background_color": "palette",
+    "controls.colors": "colors",
+    "controls.background_color": "background_color",
     "style_id": "style",
 }
 
+#: Colours a run may ask for (a palette holds 1 to 12).
+COLORS_MAX = 12
 
-class ApiRulesForm(forms.Form):
+
+class ApiRulesForm(LabelledErrorsForm):
     """A form whose `to_params()` becomes the API call, checked by the API's rules."""
 
     operation: Op
@@ -39,10 +62,12 @@ class ApiRulesForm(forms.Form):
         raise NotImplementedError
 
     def add_api_errors(self, errors: list[FieldError]) -> None:
+        """Put each of the API's errors on the field it concerns, in the form's words."""
         for error in errors:
             key = re.sub(r"\[\d+\].*$", "", error.field)  # controls.colors[0] → controls.colors
             name = FIELD_FOR_PARAM.get(key, key.split(".")[0])
-            self.add_error(name if name in self.fields else None, error.message)
+            name = name if name in self.fields else None
+            self.add_error(name, friendly_error(error, self, name))
 
     def clean(self):
         cleaned = super().clean()
@@ -50,13 +75,21 @@ class ApiRulesForm(forms.Form):
             self.add_api_errors(check_params(catalog.OPERATIONS[self.operation], self.to_params()))
         return cleaned
 
+    def clean_negative_prompt(self) -> str:
+        """Within the API's length, said with the field's own label ("Leave out")."""
+        value = self.cleaned_data.get("negative_prompt") or ""
+        errors = check_text(
+            value,
+            field="negative_prompt",
+            max_bytes=catalog.NEGATIVE_PROMPT_MAX_BYTES,
+            label=str(self.fields["negative_prompt"].label),
+        )
+        if errors:
+            raise forms.ValidationError(errors[0].message)
+        return value
 
-ALL_SUBSTYLES = sorted(
-    {s for table in catalog.SUBSTYLES.values() for subs in table.values() for s in subs}
-)
 
-
-class SeedForm(forms.Form):
+class SeedForm(LabelledErrorsForm):
     """A `random_seed` field: the studio draws one when it is left empty.
 
     Drawn here rather than by the API, so lineage records the seed every image was made
@@ -75,23 +108,59 @@ class SeedForm(forms.Form):
         return secrets.randbelow(2**32) if seed is None else seed
 
 
+def parse_colors(text: str) -> list[tuple[int, int, int]]:
+    """Colours typed in one box: `#e63946 #f1faee`, one per line, or `r, g, b; r, g, b`."""
+    colours = []
+    for chunk in re.split(r"[\n;]+", text or ""):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        try:
+            colours.append(parse_color(chunk))
+            continue
+        except NotAColor:
+            pass
+        for token in re.split(r"[\s,]+", chunk):
+            if token:
+                colours.append(parse_color(token))
+    return colours
+
+
 class StyledForm(SeedForm, ApiRulesForm):
-    """A form for an endpoint that takes a style: base or brand style, substyle, palette.
+    """A form for an endpoint that takes a style: base or brand style, substyle, colours.
 
     Base styles and the workspace's brand styles share one select, so `style` and
-    `style_id` can never both be sent; a brand style's value is `brand:<pk>`.
+    `style_id` can never both be sent; a brand style's value is `brand:<pk>`. Only
+    the base styles the model offers are listed, and only the substyles it offers for
+    the chosen style; `static/js/composer.js` keeps them in step in the browser from
+    the same catalog. Colours come from a palette, or are typed for this run (the
+    composer copies a chosen palette's colours into those fields to adjust them).
     """
 
-    style = forms.ChoiceField(required=False, initial="realistic_image")
-    substyle = forms.ChoiceField(required=False)
+    style = forms.ChoiceField(required=False, initial="realistic_image", widget=StyleSelect)
+    substyle = SubstyleField(required=False)
     palette = forms.ModelChoiceField(
         queryset=None,
         required=False,
         empty_label="No palette",
-        help_text="Sent as the preferred colours and background colour.",
+        widget=PaletteSelect,
+        help_text="Sends its colours and background colour; adjust them below for this run.",
+    )
+    colors = forms.CharField(
+        required=False,
+        label="Colours",
+        widget=forms.TextInput(attrs={"placeholder": "#e63946 #1d3557", "spellcheck": "false"}),
+        help_text=f"Up to {COLORS_MAX} preferred colours: #RRGGBB, r, g, b or a name, "
+        "separated by spaces or semicolons. Empty: the palette's.",
+    )
+    background_color = forms.CharField(
+        required=False,
+        label="Background colour",
+        widget=forms.TextInput(attrs={"placeholder": "#ffffff", "spellcheck": "false"}),
+        help_text="One colour. Empty: the palette's, if it has one.",
     )
 
-    #: The model whose substyles are offered; forms with a model field override this.
+    #: The model whose styles are offered; forms with a model field override this.
     default_model = str(catalog.DEFAULT_MODEL)
 
     def __init__(self, *args, workspace=None, **kwargs):
@@ -99,20 +168,25 @@ class StyledForm(SeedForm, ApiRulesForm):
         from recraft_studio.brand.selectors import brand_styles_for, palettes_for
 
         self.workspace = workspace
-        brand_styles = list(brand_styles_for(workspace=workspace)) if workspace else []
-        self.brand_styles = {f"{BRAND_PREFIX}{b.pk}": b for b in brand_styles}
-        choices = [("Base styles", label_choices(catalog.STYLES, catalog.STYLE_LABELS))]
-        if brand_styles:
-            choices.insert(0, ("Brand styles", [(k, b.name) for k, b in self.brand_styles.items()]))
-        self.fields["style"].choices = choices
-        self.fields["palette"].queryset = (
-            palettes_for(workspace=workspace) if workspace else self.fields["palette"].queryset
+        brand_styles = (
+            list(brand_styles_for(workspace=workspace).prefetch_related("references"))
+            if workspace
+            else []
         )
-        if workspace is None:
+        self.brand_styles = {f"{BRAND_PREFIX}{b.pk}": b for b in brand_styles}
+        self.fields["style"].widget.option_data = brand_option_data(brand_styles)
+        self.fields["style"].choices = self.style_choices()
+        if workspace is not None:
+            self.fields["palette"].queryset = palettes_for(workspace=workspace)
+        else:
             from recraft_studio.brand.models import Palette
 
             self.fields["palette"].queryset = Palette.objects.none()
-        self.fields["substyle"].choices = self.substyle_choices()
+        self.fields["substyle"].choices = substyle_choices(
+            self.current_model(), self._current("style")
+        )
+        #: What `clean` dropped as left over from another choice, for the page to say.
+        self.cleared: list[str] = []
 
     def _current(self, name: str) -> str:
         if self.is_bound:
@@ -123,19 +197,44 @@ class StyledForm(SeedForm, ApiRulesForm):
     def current_model(self) -> str:
         return self._current("model") or self.default_model
 
-    def substyle_choices(self) -> list[tuple[str, str]]:
-        """Only the substyles the chosen model offers for the chosen base style."""
-        model, style = self.current_model(), self._current("style")
-        if model not in catalog.SUBSTYLES or style.startswith(BRAND_PREFIX):
-            return [("", "None")]
-        offered = catalog.substyles_for(model, style)
-        if self.is_bound:
-            # Keep a submitted value in the list, so that an invalid pick is reported
-            # by the API's rule ("not a substyle of …") rather than as a bare choice error.
-            submitted = self.data.get("substyle")
-            if submitted and submitted not in offered and submitted in ALL_SUBSTYLES:
-                offered = (*offered, submitted)
-        return label_choices(offered, blank="None")
+    def style_choices(self) -> list:
+        """Brand styles, then the base styles the current model offers."""
+        keep = self._current("style") if self.is_bound else ""
+        choices = [("Base styles", base_style_choices(self.current_model(), keep=keep))]
+        if self.brand_styles:
+            choices.insert(0, ("Brand styles", [(k, b.name) for k, b in self.brand_styles.items()]))
+        return choices
+
+    def clean_colors(self):
+        try:
+            colours = parse_colors(self.cleaned_data.get("colors", ""))
+        except NotAColor as exc:
+            raise forms.ValidationError(f"Colours: {exc} Separate colours with spaces.")
+        if len(colours) > COLORS_MAX:
+            raise forms.ValidationError(
+                f"Colours: {len(colours)} were given; keep at most {COLORS_MAX}."
+            )
+        return colours
+
+    def clean_background_color(self):
+        text = (self.cleaned_data.get("background_color") or "").strip()
+        if not text:
+            return None
+        try:
+            return parse_color(text)
+        except NotAColor as exc:
+            raise forms.ValidationError(f"Background colour: {exc}")
+
+    def clean(self):
+        data = self.cleaned_data
+        model = data.get("model") or self.default_model
+        style = data.get("style") or ""
+        substyle = data.get("substyle") or ""
+        if stale_substyle(model, style, substyle):
+            # Left over from another style or model: dropped, never sent.
+            data["substyle"] = ""
+            self.cleared.append(catalog.substyle_label(substyle))
+        return super().clean()
 
     @property
     def brand_style(self):
@@ -147,12 +246,29 @@ class StyledForm(SeedForm, ApiRulesForm):
         brand = self.brand_style
         return brand.base_style if brand else (self.cleaned_data.get("style") or "")
 
+    def priced_style(self) -> str:
+        """The style the form's price follows now (bound or not): a brand style's base."""
+        style = self._current("style")
+        if style.startswith(BRAND_PREFIX):
+            brand = self.brand_styles.get(style)
+            return brand.base_style if brand else ""
+        return style
+
+    def color_controls(self) -> dict[str, Any]:
+        """`controls.colors` / `background_color`: typed colours, else the palette's."""
+        data = self.cleaned_data
+        palette = data.get("palette")
+        controls = palette.to_controls() if palette else {}
+        if data.get("colors"):
+            controls["colors"] = [{"rgb": list(rgb)} for rgb in data["colors"]]
+        if data.get("background_color"):
+            controls["background_color"] = {"rgb": list(data["background_color"])}
+        return controls
+
     def style_params(self, controls: dict[str, Any] | None = None) -> dict[str, Any]:
         data = self.cleaned_data
         brand = self.brand_style
-        controls = dict(controls or {})
-        if data.get("palette"):
-            controls.update(data["palette"].to_controls())
+        controls = {**(controls or {}), **self.color_controls()}
         params = {
             "style_id": str(brand.style_id) if brand else None,
             "style": None if brand else data.get("style") or None,
@@ -166,12 +282,23 @@ class GenerateForm(StyledForm):
     """Text to image: every parameter of `POST /images/generations` a person sets."""
 
     operation = Op.GENERATE
-    field_order = ["prompt", "model", "style", "substyle", "palette", "size", "n"]
+    field_order = [
+        "prompt",
+        "model",
+        "style",
+        "substyle",
+        "palette",
+        "colors",
+        "background_color",
+        "size",
+        "n",
+    ]
 
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "A red panda mascot waving"}),
         strip=False,
         help_text=f"At most {catalog.PROMPT_MAX_BYTES} bytes.",
+        error_messages={"required": "Prompt is required: describe the image to make."},
     )
     model = forms.ChoiceField(
         choices=[(str(m), catalog.MODEL_LABELS[m]) for m in catalog.Model],
@@ -188,6 +315,7 @@ class GenerateForm(StyledForm):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What to leave out"}),
+        help_text=f"At most {catalog.NEGATIVE_PROMPT_MAX_BYTES} bytes.",
     )
     artistic_level = forms.TypedChoiceField(
         required=False,
@@ -200,6 +328,12 @@ class GenerateForm(StyledForm):
     text_layout = forms.CharField(
         required=False,
         label="Words in the image",
+        # A bound on what is parsed at all; the word count is checked line by line.
+        max_length=catalog.TEXT_LAYOUT_MAX_WORDS * 80,
+        error_messages={
+            "max_length": "Words in the image: at most %(limit_value)d characters "
+            "(this is %(show_value)d)."
+        },
         widget=forms.Textarea(
             attrs={
                 "rows": 3,
@@ -211,29 +345,54 @@ class GenerateForm(StyledForm):
         "height, in % of the image. Letters, digits and common symbols.",
     )
 
+    def quote(self) -> catalog.Quote:
+        """The price with the values now in the form (shown live by the composer)."""
+        return catalog.quote(
+            self.operation,
+            model=self.current_model(),
+            style=self.priced_style(),
+            n=self._current("n") or self.fields["n"].initial,
+        )
+
     def clean_text_layout(self) -> list[dict[str, Any]] | None:
-        """Lines of `WORD left top width height` (percent) → the API's text layout."""
+        """Lines of `WORD left top width height` (percent) → the API's text layout.
+
+        Bounded before anything is parsed: at most `TEXT_LAYOUT_MAX_WORDS` lines;
+        each box within `validation.bbox_bounds_problem`'s range. Every message
+        starts with the field's label.
+        """
+        label = str(self.fields["text_layout"].label)
+        text = self.cleaned_data.get("text_layout", "")
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) > catalog.TEXT_LAYOUT_MAX_WORDS:
+            raise forms.ValidationError(
+                f"{label}: {len(lines):,} lines were given; at most "
+                f"{catalog.TEXT_LAYOUT_MAX_WORDS} words fit in one image."
+            )
         layout = []
-        for number, line in enumerate(self.cleaned_data.get("text_layout", "").splitlines(), 1):
-            if not line.strip():
-                continue
+        for number, line in lines:
+            where = f"{label}: Line {number} ({line.strip()[:60]!r})"
             word, *numbers = line.split()
             try:
                 left, top, width, height = (round(float(n.rstrip("%")) / 100, 4) for n in numbers)
             except ValueError:
                 raise forms.ValidationError(
-                    f"Line {number} ({line.strip()!r}): give a word, then four numbers: "
+                    f"{where}: give a word, then four numbers: "
                     "left, top, width and height in % of the image."
                 )
             if not all(math.isfinite(v) for v in (left, top, width, height)):
-                raise forms.ValidationError(
-                    f"Line {number} ({line.strip()!r}): the box's numbers must be plain numbers."
-                )
+                raise forms.ValidationError(f"{where}: the box's numbers must be plain numbers.")
             if width <= 0 or height <= 0:
+                raise forms.ValidationError(f"{where}: the box needs a width and a height.")
+            if len(word) > catalog.TEXT_LAYOUT_WORD_MAX_CHARS:
                 raise forms.ValidationError(
-                    f"Line {number} ({line.strip()!r}): the box needs a width and a height."
+                    f"{where}: a word may have at most {catalog.TEXT_LAYOUT_WORD_MAX_CHARS} "
+                    "characters."
                 )
             right, bottom = round(left + width, 4), round(top + height, 4)
+            problem = bbox_bounds_problem([left, right], [top, bottom])
+            if problem:
+                raise forms.ValidationError(f"{where}: the box is out of bounds: {problem}")
             layout.append(
                 {
                     "text": word,
@@ -285,7 +444,7 @@ def initial_from_job(job, *, palettes=()) -> dict[str, Any]:
     """Form initial values that repeat `job`: its parameters, brand style and palette.
 
     A palette is found again when one of `palettes` still sends exactly the colours
-    the job was sent; otherwise the colours are not carried over.
+    the job was sent; otherwise the colours go into the colour fields as typed.
     """
     params = dict(job.params)
     controls = dict(params.pop("controls", None) or {})
@@ -307,6 +466,11 @@ def initial_from_job(job, *, palettes=()) -> dict[str, Any]:
             if palette.to_controls() == colours:
                 initial["palette"] = palette.pk
                 break
+        else:
+            # Colours typed for that run (or a palette changed since): typed again.
+            initial["colors"] = " ".join(to_hex(c["rgb"]) for c in colours.get("colors", []))
+            if "background_color" in colours:
+                initial["background_color"] = to_hex(colours["background_color"]["rgb"])
     return initial
 
 
@@ -349,6 +513,7 @@ class ToolForm(ApiRulesForm):
         super().__init__(*args, **kwargs)
         self._source_bytes: bytes | None = None
         self._inputs: dict[str, bytes] = {}
+        self.storage_down = False
         self.problem = self._diagnose() if check_source else None
         if not self.spec.has_mask:
             del self.fields["mask"]
@@ -370,12 +535,18 @@ class ToolForm(ApiRulesForm):
         return self._source_bytes
 
     def _diagnose(self):
-
         if self.source.is_svg:
             return images.Problem(
                 "The tools work on raster images (PNG, JPG or WEBP); this image is an SVG."
             )
-        return images.diagnose(self.source_bytes, self.limits)
+        try:
+            return images.diagnose(self.source_bytes, self.limits)
+        except files.StorageUnavailable:
+            self.storage_down = True
+            return images.Problem(
+                "The studio's image storage cannot be reached right now, so this image cannot "
+                "be read. Nothing is sent or charged; try again in a minute."
+            )
 
     # --- cost ------------------------------------------------------------------------
 
@@ -386,32 +557,15 @@ class ToolForm(ApiRulesForm):
         return "" if value is None else str(value)
 
     def priced_style(self) -> str:
-        """The style the call is priced by: a brand style's base, or the base style."""
-        style = self._value("style") if "style" in self.fields else ""
-        if style.startswith(BRAND_PREFIX):
-            brand = getattr(self, "brand_styles", {}).get(style)
-            return brand.base_style if brand else ""
-        return style
+        """The style the call is priced by; tools without a style have none."""
+        return ""
 
-    def outputs(self) -> int | None:
-        """Images the call would make; None while the number asked for is not valid."""
-        if not self.spec.takes_n:
-            return 1
-        try:
-            n = int(self._value("n") or 1)
-        except ValueError:
-            return None
-        return n if catalog.N_MIN <= n <= catalog.N_MAX else None
-
-    def estimate(self) -> int | None:
+    def quote(self) -> catalog.Quote:
         """API units the call would cost with the values now in the form."""
-        n = self.outputs()
-        if n is None:
-            return None
-        return self.spec.price(model=str(catalog.Model.V3), style=self.priced_style(), n=n)
-
-    def unit_price(self) -> int:
-        return self.spec.unit_price(model=str(catalog.Model.V3), style=self.priced_style())
+        n = (self._value("n") or "1") if "n" in self.fields else 1
+        return catalog.quote(
+            self.operation, model=str(catalog.Model.V3), style=self.priced_style(), n=n
+        )
 
     # --- checks ------------------------------------------------------------------------
 
@@ -419,7 +573,7 @@ class ToolForm(ApiRulesForm):
         cleaned = super().clean()
 
         problem = self.problem
-        data = None if self.source.is_svg else self.source_bytes
+        data = None if self.source.is_svg or self.storage_down else self.source_bytes
         if problem is not None:
             if problem.can_fit and cleaned.get("fit"):
                 try:
@@ -465,17 +619,21 @@ class ToolForm(ApiRulesForm):
             )
             return None
         mask = upload.read()
-        sniffed = images.sniff(mask)
-        source_size = (self.source.width, self.source.height)
-        if sniffed and sniffed[1:] == source_size and size != source_size:
-            # Painted on the original; the image is being scaled down, so is the mask.
-            mask = images.scale_mask(mask, size)
         try:
+            # Decoded whole first (under the pixel guard): a truncated or hostile file
+            # is a field error, never a failure halfway through the checks below.
+            images.check_decodable(mask, field="mask")
+            sniffed = images.sniff(mask)
+            source_size = (self.source.width, self.source.height)
+            if sniffed and sniffed[1:] == source_size and size != source_size:
+                # Painted on the original; the image is being scaled down, so is the mask.
+                mask = images.scale_mask(mask, size)
             check_mask(mask, image_size=size, limits=self.limits)
+            has_white = images.mask_has_white(mask)
         except FieldError as error:
             self.add_error("mask", error.message)
             return None
-        if not images.mask_has_white(mask):
+        if not has_white:
             self.add_error("mask", "The mask is all black, so nothing would change: paint an area.")
             return None
         return mask
@@ -501,6 +659,8 @@ class StyledToolForm(ToolForm, StyledForm):
         "style",
         "substyle",
         "palette",
+        "colors",
+        "background_color",
         "n",
         "negative_prompt",
         "random_seed",
@@ -510,6 +670,7 @@ class StyledToolForm(ToolForm, StyledForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         strip=False,
         help_text=f"At most {catalog.PROMPT_MAX_BYTES} bytes.",
+        error_messages={"required": "Prompt is required: describe what the tool should make."},
     )
     n = forms.IntegerField(
         label="Images",
@@ -525,17 +686,13 @@ class StyledToolForm(ToolForm, StyledForm):
     )
 
     default_model = str(catalog.Model.V3)
+    priced_style = StyledForm.priced_style
 
     def __init__(self, *args, source, workspace=None, initial=None, **kwargs):
         initial = dict(initial or {})
         if "style" not in initial:
             initial["style"] = self._source_style(source)
         super().__init__(*args, source=source, workspace=workspace, initial=initial, **kwargs)
-        base = label_choices(catalog.styles_for(self.default_model), catalog.STYLE_LABELS)
-        self.fields["style"].choices = [
-            (group, base if group == "Base styles" else options)
-            for group, options in self.fields["style"].choices
-        ]
 
     @staticmethod
     def _source_style(source) -> str:
@@ -677,6 +834,18 @@ TOOL_FORMS: dict[Op, type[ToolForm]] = {
 }
 
 
+#: Keys that open the common tools from an image's page and from the lightbox.
+TOOL_KEYS = {
+    Op.INPAINT: "p",
+    Op.ERASE_REGION: "x",
+    Op.REMOVE_BACKGROUND: "r",
+    Op.VECTORIZE: "v",
+    Op.CRISP_UPSCALE: "u",
+    Op.VARIATE: "n",
+    Op.IMAGE_TO_IMAGE: "i",
+}
+
+
 def tool_menu(asset) -> list[dict]:
     """Every tool, its price before anything is run, and where it opens."""
     menu = []
@@ -695,6 +864,7 @@ def tool_menu(asset) -> list[dict]:
                 "description": form_class.description,
                 "price": price,
                 "has_mask": spec.has_mask,
+                "key": TOOL_KEYS.get(op, ""),
                 "url": reverse("asset_edit", args=[asset.pk, str(op)]),
             }
         )
@@ -711,3 +881,80 @@ class HourlyCapForm(forms.Form):
         label="Images per person per hour",
         help_text="Empty for no cap. A person over it waits; others go on.",
     )
+
+
+# --- job history ----------------------------------------------------------------------------
+
+
+class JobFilterForm(forms.Form):
+    """The job history's filters; choices come from lists read once (no query to validate)."""
+
+    q = forms.CharField(
+        required=False,
+        label="Search prompts",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search prompts"}),
+    )
+    project = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Project")
+    author = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Person")
+    status = forms.ChoiceField(required=False, label="Status")
+    operation = forms.ChoiceField(required=False, label="Operation")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, projects=(), members=(), with_project: bool = True, **kwargs):
+        from .models import JobStatus
+
+        super().__init__(*args, **kwargs)
+        if with_project:
+            self.fields["project"].choices = [("", "All projects")] + [
+                (p.pk, f"{p.name} (archived)" if p.archived_at else p.name) for p in projects
+            ]
+        else:
+            del self.fields["project"]
+        self.fields["author"].choices = [("", "Anyone")] + [
+            (m.user_id, m.user.get_username()) for m in members
+        ]
+        self.fields["status"].choices = [("", "Any status"), *JobStatus.choices]
+        self.fields["operation"].choices = [("", "Any operation")] + [
+            (str(op), spec.label) for op, spec in catalog.OPERATIONS.items()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "To: the end date is before the start date; swap them.")
+        return cleaned
+
+    def filters(self):
+        """The valid filters; a field with an error is left out rather than failing the page."""
+        from .selectors import JobFilters
+
+        if not self.is_bound:
+            return JobFilters()
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        return JobFilters(
+            project_id=data.get("project"),
+            author_id=data.get("author"),
+            status=data.get("status") or "",
+            operation=data.get("operation") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            q=(data.get("q") or "").strip(),
+        )
+
+    def query(self, **extra) -> str:
+        """The filters as a query string, for links that keep them (older jobs)."""
+        from django.utils.http import urlencode
+
+        values = {}
+        if self.is_bound:
+            values = {k: self.data.get(k) for k in self.fields if self.data.get(k)}
+        values.update({k: v for k, v in extra.items() if v})
+        return urlencode(values)

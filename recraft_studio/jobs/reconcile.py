@@ -15,6 +15,7 @@ answers.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,26 +23,55 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from recraft_studio.recraft.errors import RecraftError
+from recraft_studio.recraft.errors import RecraftAuthError, RecraftError
 from recraft_studio.workspaces.models import Workspace
 
-from .accounts import Credentials, account_cached, account_of, client_for, credentials_for
+from .accounts import (
+    Credentials,
+    account_cached,
+    account_of,
+    client_for,
+    credentials_for,
+    redis_client,
+)
 from .models import ApiCall, BalanceCheck, CallState
 
 logger = logging.getLogger(__name__)
 
 
+#: Why the last reading of these credentials' balance failed (for the account panel).
+FAILED = "studio:balance-failed:{}"
+
+
+def _failed(credentials: Credentials, message: str) -> None:
+    payload = {"at": timezone.now().timestamp(), "message": message}
+    redis_client().set(FAILED.format(credentials.key), json.dumps(payload), ex=3600)
+
+
+def last_failure(credentials: Credentials) -> dict | None:
+    raw = redis_client().get(FAILED.format(credentials.key))
+    return json.loads(raw) if raw else None
+
+
 def balance_check(credentials: Credentials) -> BalanceCheck | None:
-    """Read the account's balance and keep it beside what was in flight meanwhile."""
+    """Read the account's balance and keep it beside what was in flight meanwhile.
+
+    When it cannot be read, says why (for the account panel) and returns None."""
     account = account_of(credentials)
     if account.startswith("credentials:"):
-        return None  # the API could not be asked who this is
+        _failed(credentials, "The Recraft API could not be asked whose token this is.")
+        return None
     at = timezone.now()
     try:
         me = client_for(credentials).me()
+    except RecraftAuthError as exc:
+        _failed(credentials, f"The Recraft API did not accept the token: {exc.message}")
+        return None
     except RecraftError as exc:
         logger.warning("Could not read the balance of account %s: %s", account, exc)
+        _failed(credentials, "The Recraft API could not be reached, so the balance is unknown.")
         return None
+    redis_client().delete(FAILED.format(credentials.key))
     in_flight = ApiCall.objects.filter(account=account, state=CallState.IN_FLIGHT).count()
     check = BalanceCheck.objects.create(account=account, balance=int(me.get("credits") or 0))
     BalanceCheck.objects.filter(pk=check.pk).update(checked_at=at, in_flight=in_flight)
@@ -156,4 +186,32 @@ def reconciliation_summary(*, account: str) -> dict:
         "recorded": recorded,
         "possible": possible or 0,
         "unexplained": change - recorded,
+    }
+
+
+def account_context(workspace, *, owner: bool) -> dict:
+    """What the account panel shows: the last balance read, and for owners the periods
+    between readings with whether they add up. Asks the API nothing."""
+    from recraft_studio.workspaces.encryption import SecretUnreadable
+
+    try:
+        credentials = credentials_for(workspace)
+    except SecretUnreadable:
+        return {
+            "latest": None,
+            "problem": "The stored API token cannot be decrypted with this deployment's keys; "
+            "an owner needs to set it again.",
+        }
+    account = account_cached(credentials)
+    latest = BalanceCheck.objects.filter(account=account).first() if account else None
+    periods = reconciliation(account=account, limit=10) if owner and account else []
+    failure = last_failure(credentials)
+    if failure and latest and latest.checked_at.timestamp() > failure["at"]:
+        failure = None
+    return {
+        "latest": latest,
+        "failure": failure,
+        "periods": periods,
+        "unexplained": [p for p in periods if not p.explained],
+        "problem": "",
     }

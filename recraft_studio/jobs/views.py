@@ -1,11 +1,14 @@
 """Pages that start jobs and follow them: the generate form, the tools, job cards."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
@@ -24,9 +27,17 @@ from recraft_studio.workspaces.selectors import (
     project_get,
 )
 
-from . import selectors, services
-from .forms import TOOL_FORMS, GenerateForm, HourlyCapForm, initial_from_job, tool_menu
+from . import reconcile, selectors, services
+from .forms import (
+    TOOL_FORMS,
+    GenerateForm,
+    HourlyCapForm,
+    JobFilterForm,
+    initial_from_job,
+    tool_menu,
+)
 from .scheduler import scheduler_alive
+from .tasks import balance_check_workspace
 
 ASSETS_CHANGED = "assets-changed"
 
@@ -72,9 +83,6 @@ def project_detail(request, workspace_slug, project_slug):
         return render(request, template, context)
 
     target = request.htmx.target if request.htmx else None
-    if target == "substyle-field":
-        form = GenerateForm(data=request.GET, workspace=membership.workspace)
-        return render(request, f"{template}#substyle-field", {"form": form})
     # The form starts from the project's defaults (set on its settings page).
     form = GenerateForm(workspace=membership.workspace, initial=project_generate_initial(project))
     context = _project_context(request, membership, project, form)
@@ -225,6 +233,10 @@ def _remix_of(request, asset, op):
     if not remix_id:
         return None
     try:
+        remix_id = uuid.UUID(remix_id)
+    except ValueError:
+        raise Http404("The image to remix is not one of yours.")
+    try:
         remix = asset_selectors.asset_get(user=request.user, asset_id=remix_id)
     except Http404:
         return None
@@ -301,10 +313,6 @@ def asset_edit(request, asset_id, operation):
             return render(request, f"{template}#tool-response", context)
         return render(request, template, context)
 
-    if target in ("substyle-field", "tool-cost"):
-        # Refreshing a part of the form: no need to judge the source image again.
-        form = _tool_form(op, asset, membership, data=request.GET, check=False)
-        return render(request, f"{template}#{target}", {"form": form, "tool": form.spec})
     if target == "tool-results":
         context = _edit_context(
             request, membership, asset, op, _tool_form(op, asset, membership, check=False)
@@ -348,3 +356,91 @@ def asset_remix(request, asset_id):
         return redirect("asset", asset_id=asset.pk)
     url = reverse("asset_edit", args=[asset.parent_id, job.operation])
     return redirect(f"{url}?{urlencode({'remix': asset.pk})}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_panel(request, workspace_slug):
+    """The Recraft account's balance as last read, and (for owners) how it reconciles
+    with the charges the studio recorded. Never waits on the API: reading the balance
+    again is a task, and the panel polls until the new reading is in."""
+    membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+    workspace = membership.workspace
+    # While a reading asked for at `asked` (a timestamp) is not in, the panel polls.
+    asked = request.GET.get("asked", "")
+    if request.method == "POST":
+        asked = str(timezone.now().timestamp())
+        balance_check_workspace.delay(workspace.pk)
+        if not request.htmx:
+            return redirect(reverse("workspace_settings", args=[workspace.slug]))
+    context = reconcile.account_context(workspace, owner=membership.can_manage_members)
+    try:
+        asked_at = float(asked)
+    except ValueError:
+        asked_at = 0.0
+    latest, failure = context["latest"], context.get("failure")
+    answered = (latest is not None and latest.checked_at.timestamp() >= asked_at) or (
+        failure is not None and failure["at"] >= asked_at
+    )
+    waited_too_long = timezone.now().timestamp() - asked_at > 60
+    context.update(
+        workspace=workspace,
+        membership=membership,
+        asked=asked if asked_at and not answered and not waited_too_long else "",
+    )
+    if request.htmx:
+        return render(request, "jobs/account.html#account-panel", context)
+    return render(request, "jobs/account.html", context)
+
+
+# --- job history ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def job_history(request, workspace_slug, project_slug=None):
+    """Every job of the workspace (or of one project), filtered, newest first, page by page.
+
+    "My jobs" is the same page with `author` set to the person; each job lists its
+    outputs, so a job leads to its images.
+    """
+    if project_slug is None:
+        membership = membership_get(user=request.user, workspace_slug=workspace_slug)
+        project = None
+    else:
+        membership, project = project_get(
+            user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+        )
+    workspace = membership.workspace
+    filter_form = JobFilterForm(
+        request.GET or None,
+        projects=workspace.projects.order_by("name"),
+        members=selectors.job_history_members(workspace=workspace),
+        with_project=project is None,
+    )
+    page = selectors.job_page(
+        selectors.job_history(workspace=workspace, project=project, filters=filter_form.filters()),
+        cursor=request.GET.get("cursor"),
+    )
+    if project is None:
+        history_url = reverse("workspace_jobs", args=[workspace.slug])
+    else:
+        history_url = reverse("project_jobs", args=[workspace.slug, project.slug])
+    context = {
+        "membership": membership,
+        "workspace": workspace,
+        "project": project,
+        "filter_form": filter_form,
+        "page": page,
+        "jobs": page.items,
+        "history_url": history_url,
+        "mine_query": f"author={request.user.pk}",
+        "next_query": filter_form.query(cursor=page.next_cursor) if page.next_cursor else "",
+    }
+    template = "jobs/history.html"
+    target = request.htmx.target if request.htmx else None
+    if target == "job-history":
+        return render(request, f"{template}#results", context)
+    if target == "job-history-more":
+        return render(request, f"{template}#job-page", context)
+    return render(request, template, context)

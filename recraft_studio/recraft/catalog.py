@@ -23,11 +23,23 @@ RATE_LIMIT_PER_MINUTE = 100
 IMAGE_TTL_SECONDS = 24 * 60 * 60
 
 PROMPT_MAX_BYTES = 1000
+#: The docs give negative_prompt no length of its own; it is held to the prompt's,
+#: the only length the API documents for its text.
+NEGATIVE_PROMPT_MAX_BYTES = PROMPT_MAX_BYTES
 N_MIN, N_MAX = 1, 6
 ARTISTIC_LEVEL_MIN, ARTISTIC_LEVEL_MAX = 0, 5
 RGB_MIN, RGB_MAX = 0, 255
 STRENGTH_MIN, STRENGTH_MAX = 0.0, 1.0
 TEXT_LAYOUT_POINTS = 4
+#: Text layout coordinates are relative to the image, (0, 0) top left and (1, 1)
+#: bottom right; the docs allow points beyond [0, 1] ("the shape will be cropped").
+#: The studio bounds them at one image's size past each edge, and a box must still
+#: cover part of the image, or none of its word would show.
+TEXT_LAYOUT_COORD_MIN, TEXT_LAYOUT_COORD_MAX = -1.0, 2.0
+#: Words per text layout, and letters per word: the docs give no number; these are
+#: well past what fits legibly in one picture and keep a request small.
+TEXT_LAYOUT_MAX_WORDS = 50
+TEXT_LAYOUT_WORD_MAX_CHARS = 50
 
 
 class Model(StrEnum):
@@ -479,3 +491,104 @@ def size_choices() -> list[tuple[str, str]]:
         shape = "square" if w == h else ("landscape" if w > h else "portrait")
         choices.append((size, f"{w} × {h} ({shape})"))
     return choices
+
+
+# --- names a person reads, and the tables the browser needs -----------------------------
+
+#: Substyle names that `_` → space would spoil; the rest read well as they are.
+_SUBSTYLE_WORDS = {
+    "b_and_w": "Black and white",
+    "2d_art_poster": "2D art poster",
+    "2d_art_poster_2": "2D art poster 2",
+    "3d": "3D",
+    "80s": "80s",
+    "hdr": "HDR",
+    "grain_20": "Grain 2.0",
+    "handmade_3d": "Handmade 3D",
+    "flat_2": "Flat 2",
+    "young_adult_book_2": "Young adult book 2",
+}
+
+
+def substyle_label(substyle: str) -> str:
+    """`"b_and_w"` → `"Black and white"`: how the picker and the lists name a substyle."""
+    if substyle in _SUBSTYLE_WORDS:
+        return _SUBSTYLE_WORDS[substyle]
+    words = substyle.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def style_pairs() -> list[tuple[str, str]]:
+    """Every (base style, substyle) any model offers, `""` standing for no substyle."""
+    pairs = {(style, "") for style in STYLES}
+    for table in SUBSTYLES.values():
+        for style, substyles in table.items():
+            pairs.update((style, s) for s in substyles)
+    return sorted(pairs, key=lambda p: (STYLES.index(p[0]), p[1]))
+
+
+def for_browser() -> dict:
+    """The composer's tables (models, styles, substyles, prices, characters) as JSON data.
+
+    The browser keeps the model, style and substyle choices in step and prices a form
+    from these, so it and the server read the one catalog.
+    """
+    return {
+        "units_per_usd": UNITS_PER_USD,
+        "n_min": N_MIN,
+        "n_max": N_MAX,
+        "default_model": str(DEFAULT_MODEL),
+        "models": {
+            str(model): {
+                "label": MODEL_LABELS[model],
+                "styles": list(styles_for(model)),
+                "substyles": {style: list(subs) for style, subs in SUBSTYLES[model].items()},
+                "prices": GENERATION_PRICES[model],
+            }
+            for model in Model
+        },
+        "style_labels": STYLE_LABELS,
+        "substyle_labels": {s: substyle_label(s) for _, s in style_pairs() if s},
+        "vector_styles": sorted(VECTOR_STYLES),
+        "operations": {
+            str(o.op): {
+                "label": o.label,
+                "raster": o.raster_price,
+                "vector": o.vector_price,
+                "takes_n": o.takes_n,
+                "always_vector": o.always_vector,
+                "generation": o.op is Op.GENERATE,
+            }
+            for o in OPERATIONS.values()
+        },
+        "text_layout_charset": "".join(sorted(TEXT_LAYOUT_CHARSET)),
+    }
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a call would cost: `units` is None while the number of images is not valid."""
+
+    per_image: int
+    n: int | None
+    takes_n: bool
+    units: int | None
+
+    @property
+    def usd(self) -> float | None:
+        return None if self.units is None else self.units / UNITS_PER_USD
+
+
+def quote(op: Op | str, *, model: str | None, style: str | None, n: int | str | None) -> Quote:
+    """The price of a call to `op` with these choices (the composer shows it live)."""
+    operation = OPERATIONS[Op(op)]
+    model = model if model in (str(m) for m in Model) else str(DEFAULT_MODEL)
+    per_image = operation.unit_price(model=model, style=style or None)
+    try:
+        count = int(n) if operation.takes_n else 1
+    except (TypeError, ValueError):
+        count = None
+    if count is not None and not N_MIN <= count <= N_MAX:
+        count = None
+    units = None if count is None else per_image * count
+    return Quote(per_image=per_image, n=count, takes_n=operation.takes_n, units=units)

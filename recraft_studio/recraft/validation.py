@@ -12,6 +12,7 @@ as a `FieldError` of their own.
 from __future__ import annotations
 
 import io
+import math
 import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -93,6 +94,26 @@ def check_prompt(value: Any, *, field: str = "prompt", required: bool = True) ->
                 field,
                 f"The prompt is {size} bytes long; the API takes at most "
                 f"{catalog.PROMPT_MAX_BYTES} bytes (UTF-8).",
+            )
+        ]
+    return []
+
+
+def check_text(
+    value: Any, *, field: str, max_bytes: int, label: str | None = None
+) -> list[FieldError]:
+    """An optional text of at most `max_bytes` (UTF-8); `label` names it in messages."""
+    label = label or field
+    if value is None or value == "":
+        return []
+    if not isinstance(value, str):
+        return [FieldError(field, f"{label} must be text.")]
+    size = len(value.encode("utf-8"))
+    if size > max_bytes:
+        return [
+            FieldError(
+                field,
+                f"{label} is {size:,} bytes long; it may be at most {max_bytes:,} bytes (UTF-8).",
             )
         ]
     return []
@@ -266,6 +287,14 @@ def check_text_layout(value: Any, *, model: Any, field: str = "text_layout") -> 
         return [FieldError(field, "text_layout must be an array of {text, bbox} objects.")]
     if value and (model or str(catalog.DEFAULT_MODEL)) != Model.V3:
         return [FieldError(field, "text_layout is available on recraftv3 only.")]
+    if len(value) > catalog.TEXT_LAYOUT_MAX_WORDS:
+        return [
+            FieldError(
+                field,
+                f"text_layout has {len(value):,} words; it may have at most "
+                f"{catalog.TEXT_LAYOUT_MAX_WORDS}.",
+            )
+        ]
     errors: list[FieldError] = []
     for i, item in enumerate(value):
         where = f"{field}[{i}]"
@@ -275,6 +304,14 @@ def check_text_layout(value: Any, *, model: Any, field: str = "text_layout") -> 
         text = item.get("text")
         if not isinstance(text, str) or not text:
             errors.append(FieldError(f"{where}.text", "Each text element needs a word."))
+        elif len(text) > catalog.TEXT_LAYOUT_WORD_MAX_CHARS:
+            errors.append(
+                FieldError(
+                    f"{where}.text",
+                    f"A word may have at most {catalog.TEXT_LAYOUT_WORD_MAX_CHARS} characters; "
+                    f"this one has {len(text)}.",
+                )
+            )
         else:
             bad = sorted({c for c in text if not is_text_layout_character(c)})
             if bad:
@@ -301,7 +338,30 @@ def check_text_layout(value: Any, *, model: Any, field: str = "text_layout") -> 
                     f"bbox must be exactly {catalog.TEXT_LAYOUT_POINTS} points, each [x, y].",
                 )
             )
+        else:
+            errors += _check_bbox_bounds(bbox, f"{where}.bbox")
     return errors
+
+
+def bbox_bounds_problem(xs: Sequence[float], ys: Sequence[float]) -> str:
+    """Why a box's coordinates are out of bounds, or ""; shared by forms and the API."""
+    low, high = catalog.TEXT_LAYOUT_COORD_MIN, catalog.TEXT_LAYOUT_COORD_MAX
+    coords = [*xs, *ys]
+    if not all(math.isfinite(c) for c in coords):
+        return "its coordinates must be finite numbers."
+    if any(c < low or c > high for c in coords):
+        return (
+            f"its coordinates must lie from {low * 100:g} % to {high * 100:g} % of the image "
+            "(beyond the edges the word is cropped)."
+        )
+    if max(xs) <= 0 or min(xs) >= 1 or max(ys) <= 0 or min(ys) >= 1:
+        return "it lies wholly outside the image, so none of its word would show."
+    return ""
+
+
+def _check_bbox_bounds(bbox: Sequence[Sequence[float]], field: str) -> list[FieldError]:
+    problem = bbox_bounds_problem([p[0] for p in bbox], [p[1] for p in bbox])
+    return [FieldError(field, f"The bounding box is out of bounds: {problem}")] if problem else []
 
 
 def check_strength(
@@ -356,9 +416,11 @@ def check_params(operation: Operation, params: Mapping[str, Any]) -> list[FieldE
     errors: list[FieldError] = []
     if operation.takes_prompt:
         errors += check_prompt(params.get("prompt"), required=operation.prompt_required)
-        negative = params.get("negative_prompt")
-        if negative not in (None, "") and not isinstance(negative, str):
-            errors.append(FieldError("negative_prompt", "negative_prompt must be text."))
+        errors += check_text(
+            params.get("negative_prompt"),
+            field="negative_prompt",
+            max_bytes=catalog.NEGATIVE_PROMPT_MAX_BYTES,
+        )
     if operation.takes_n:
         errors += check_n(params.get("n"))
     if operation.takes_size:

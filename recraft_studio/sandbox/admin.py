@@ -40,6 +40,14 @@ async def json_body(request: Request) -> Any:
         raise invalid("body", "The admin API takes JSON bodies.")
 
 
+async def object_body(request: Request, shape: str) -> dict[str, Any]:
+    """The JSON object a PUT or PATCH sends; `shape` tells what is expected."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise invalid("body", f"Send a JSON object: {shape}.")
+    return data
+
+
 def _int(data: dict, name: str, *, minimum: int) -> int:
     value = data.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
@@ -60,9 +68,7 @@ async def config(request: Request) -> Response:
     guard(request)
     sandbox = sandbox_of(request)
     if request.method == "PATCH":
-        data = await json_body(request)
-        if not isinstance(data, dict):
-            raise invalid("body", "Send an object of settings.")
+        data = await object_body(request, "the settings to change")
         if "latency" in data:
             try:
                 sandbox.latency = parse_latency(data["latency"])
@@ -105,16 +111,37 @@ async def faults(request: Request) -> Response:
 
 @endpoint
 async def credits(request: Request) -> Response:
-    """GET every balance; PUT {"token", "credits"} sets one (and adds an unknown token)."""
+    """GET every token's balance; PUT {"token", "credits"} sets the balance of its
+    account (and adds an unknown token as an account of its own)."""
     guard(request)
     sandbox = sandbox_of(request)
     if request.method == "PUT":
-        data = await json_body(request)
-        token = data.get("token") if isinstance(data, dict) else None
+        data = await object_body(request, '{"token": ..., "credits": ...}')
+        token = data.get("token")
         if not isinstance(token, str) or not token.strip():
             raise invalid("token", "Name the token whose balance to set.")
         sandbox.set_credits(token.strip(), _int(data, "credits", minimum=0))
     return JSONResponse({"credits": {t: a.credits for t, a in sandbox.accounts.items()}})
+
+
+@endpoint
+async def accounts(request: Request) -> Response:
+    """GET the accounts with their tokens; PUT {"token", "account_of"} links a token.
+
+    The linked token (an unknown one is added) then shares the balance, user id, rate
+    window and styles of the account `account_of` belongs to.
+    """
+    guard(request)
+    sandbox = sandbox_of(request)
+    if request.method == "PUT":
+        data = await object_body(request, '{"token": ..., "account_of": ...}')
+        token, account_of = data.get("token"), data.get("account_of")
+        if not isinstance(token, str) or not token.strip():
+            raise invalid("token", "Name the token to link.")
+        if not isinstance(account_of, str) or sandbox.account(account_of.strip()) is None:
+            raise invalid("account_of", "account_of must be a token the sandbox knows.")
+        sandbox.link(token.strip(), account_of.strip())
+    return JSONResponse({"accounts": sandbox.accounts_view()})
 
 
 @endpoint

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -108,10 +109,29 @@ def uploads_for(operation: Operation, body: Body) -> dict[str, bytes]:
     return found
 
 
-def style_references(operation: Operation, body: Body) -> list[bytes]:
-    """Every reference image of a style, under any of the names the docs or spec use."""
+def is_style_reference(operation: Operation, name: str) -> bool:
+    """Whether an upload under `name` is a reference image of a style.
+
+    The docs send `file` or `file1`…`file5`, the spec a repeated `images`; clients
+    also write `files`, `image` or `file6` (and `images[]`, read as `images`). Every
+    spelling of those families counts, so a sixth reference cannot slip in unseen
+    under another name.
+    """
     names = {alias for name in operation.files for alias in operation.accepted_names(name)}
-    return [u.data for u in body.uploads if u.field in names]
+    stems = {re.sub(r"s?\d*$", "", known) for known in names}  # file, image
+    match = re.fullmatch(r"(.+?)s?\d*", name)
+    return match is not None and match.group(1) in stems
+
+
+def style_references(operation: Operation, body: Body) -> tuple[list[bytes], str]:
+    """Every reference image of a style, and the field to name when they break a rule.
+
+    Past the API's limit that is the field the first one too many came in.
+    """
+    uploads = [u for u in body.uploads if is_style_reference(operation, u.field)]
+    limit = catalog.STYLE_REFERENCES_MAX_FILES
+    field = uploads[limit].field if len(uploads) > limit else "files"
+    return [u.data for u in uploads], field
 
 
 # --- pricing and admission ------------------------------------------------------------
@@ -123,7 +143,7 @@ def find_style(request: Request, account: Account, style_id: Any) -> StyleRecord
     except ValueError:
         raise invalid("style_id", f"style_id must be a UUID; got {style_id!r}.")
     record = sandbox_of(request).styles.get(key)
-    if record is None or record.owner != account.token:
+    if record is None or record.owner != account.user_id:
         raise errors.not_found(f"There is no style with id {key}.", field="style_id")
     return record
 
@@ -134,11 +154,11 @@ def admit(request: Request, account: Account, price: int, images: int) -> None:
     Runs without awaiting, so concurrent calls cannot both spend the same units.
     """
     sandbox = sandbox_of(request)
-    wait = sandbox.rate.retry_after(account.token, images)
+    wait = sandbox.rate.retry_after(account.user_id, images)
     if wait is not None:
-        used = sandbox.rate.used(account.token)
+        used = sandbox.rate.used(account.user_id)
         raise errors.rate_limited(
-            f"This token may make {sandbox.rate.per_minute} images a minute; {used} were made "
+            f"This account may make {sandbox.rate.per_minute} images a minute; {used} were made "
             f"in the last 60 seconds and this call asks for {images}. Retry in {wait} s.",
             retry_after=wait,
         )
@@ -146,13 +166,13 @@ def admit(request: Request, account: Account, price: int, images: int) -> None:
         raise errors.not_enough_credits(
             f"This call costs {price} API units but the balance is {account.credits}."
         )
-    sandbox.rate.take(account.token, images)
+    sandbox.rate.take(account.user_id, images)
     account.credits -= price
 
 
 def give_back(request: Request, account: Account, price: int, images: int) -> None:
     account.credits += price
-    sandbox_of(request).rate.give_back(account.token, images)
+    sandbox_of(request).rate.give_back(account.user_id, images)
 
 
 def first_error(found: list[FieldError]) -> None:
@@ -272,8 +292,8 @@ async def create_style(request: Request) -> Response:
     private = params.get("private")
     if private is not None and not isinstance(private, bool):
         raise invalid("private", "private must be true or false.")
-    references = style_references(operation, body)
-    await run_in_threadpool(validation.check_style_references, references)
+    references, field = style_references(operation, body)
+    await run_in_threadpool(validation.check_style_references, references, field=field)
     price = operation.price()
     admit(request, account, price, operation.output_images())
     try:
@@ -283,7 +303,7 @@ async def create_style(request: Request) -> Response:
         raise
     record = StyleRecord(
         id=str(uuid.uuid4()),
-        owner=account.token,
+        owner=account.user_id,
         style=params["style"],
         palette=list(palette),
         created_at=datetime.now(UTC),
@@ -299,7 +319,9 @@ async def create_style(request: Request) -> Response:
 @endpoint
 async def list_styles(request: Request) -> Response:
     account = authenticate(request)
-    styles = [s.as_style() for s in sandbox_of(request).styles.values() if s.owner == account.token]
+    styles = [
+        s.as_style() for s in sandbox_of(request).styles.values() if s.owner == account.user_id
+    ]
     return JSONResponse({"styles": styles})
 
 

@@ -2,8 +2,8 @@
 
 Routes for the API, the image URLs and the admin API, inside a thin outer layer that
 does what must happen before any handler runs: record the request, play an injected
-fault (an error status, a dropped connection, a stall), and wait out the configured
-latency. A background task sweeps expired images so memory stays bounded.
+fault (an error status, a rate-limit refusal, a dropped connection, a stall), and wait
+out the configured latency. A background task sweeps expired images so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
 
-from . import admin, api
+from . import admin, api, errors
 from .config import SandboxConfig
 from .signing import IMAGE_PATH_PREFIX, UrlSigner
 from .state import Fault, SandboxState
@@ -87,6 +87,9 @@ class SandboxLayer:
             entry["fault"] = fault.kind
             if fault.kind == "stall":
                 await asyncio.sleep(fault.seconds)
+            elif fault.kind == "slow":
+                await self.app(scope, receive, _held_back(recording_send, fault.seconds))
+                return
             elif fault.kind == "drop":
                 entry["status"] = "dropped"
                 await _drop_connection(send)  # uvicorn's own send, which knows the socket
@@ -101,9 +104,34 @@ class SandboxLayer:
         await self.app(scope, receive, recording_send)
 
 
+def _held_back(send: Send, seconds: float) -> Send:
+    """A `send` that holds the answer back: the call is made (and charged) at once."""
+
+    async def held(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        # The client may have left meanwhile: it paid for an answer it never got.
+        with contextlib.suppress(OSError):
+            await send(message)
+
+    return held
+
+
 async def _fail(fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer with the fault's status, shaped like the API's own server errors."""
+    """Answer with the fault's status, shaped like the API's own answer with it.
+
+    A 429 is the sandbox's own rate-limit refusal (same code and headers), with
+    `Retry-After` from the fault's seconds; like every injected error it is answered
+    before the handler runs, so it charges nothing and takes no rate-limit places.
+    """
     status = int(fault.kind)
+    if status == 429:
+        wait = fault.retry_after
+        error = errors.rate_limited(
+            f"Too many images this minute (injected fault). Retry in {wait} s.", retry_after=wait
+        )
+        await error.response()(scope, receive, send)
+        return
     code = "internal_error" if status == 500 else "service_unavailable"
     headers = {"Retry-After": "1"} if status == 503 else None
     response = JSONResponse(
@@ -180,6 +208,7 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         Route(ADMIN_PREFIX + "config", admin.config, methods=["GET", "PATCH"]),
         Route(ADMIN_PREFIX + "faults", admin.faults, methods=["GET", "POST", "PUT", "DELETE"]),
         Route(ADMIN_PREFIX + "credits", admin.credits, methods=["GET", "PUT"]),
+        Route(ADMIN_PREFIX + "accounts", admin.accounts, methods=["GET", "PUT"]),
         Route(ADMIN_PREFIX + "requests", admin.requests, methods=["GET", "DELETE"]),
         Route(ADMIN_PREFIX + "reset", admin.reset, methods=["POST"]),
     ]

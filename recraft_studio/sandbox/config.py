@@ -62,6 +62,39 @@ def parse_latency(spec: str | float | int | Mapping[str, float] | None) -> dict[
     return latency
 
 
+Accounts = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def parse_accounts(spec: str | Sequence[str] | None) -> Accounts:
+    """`"team=a,b;ops=c,d"` (or ["team=a,b", "ops=c,d"]) → accounts with their tokens.
+
+    Raises ValueError naming the part that could not be read: a part without "=",
+    an empty name or token list, a name or a token given twice.
+    """
+    if not spec:
+        return ()
+    parts = spec.split(";") if isinstance(spec, str) else list(spec)
+    accounts: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, str] = {}
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, listed = part.partition("=")
+        name = name.strip()
+        tokens = tuple(dict.fromkeys(t.strip() for t in listed.split(",") if t.strip()))
+        if not sep or not name or not tokens:
+            raise ValueError(f"an account is NAME=TOKEN,TOKEN…; got {part!r}")
+        if name in accounts:
+            raise ValueError(f"the account {name!r} is given twice")
+        for token in tokens:
+            if token in seen:
+                raise ValueError(f"the token {token!r} is in both {seen[token]!r} and {name!r}")
+            seen[token] = name
+        accounts[name] = tokens
+    return tuple(accounts.items())
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
     """How one sandbox process starts; the admin API can change some of it later."""
@@ -69,6 +102,9 @@ class SandboxConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    #: Accounts of several tokens, which share one balance, user id and rate window;
+    #: every other token is an account of its own.
+    accounts: Accounts = ()
     credits: int = DEFAULT_CREDITS
     rate_limit: int = catalog.RATE_LIMIT_PER_MINUTE
     latency: dict[str, float] = field(default_factory=dict)
@@ -76,6 +112,12 @@ class SandboxConfig:
     admin_secret: str | None = None
     public_url: str | None = None
     store_limit_mb: int = DEFAULT_STORE_LIMIT_MB
+
+    @property
+    def all_tokens(self) -> tuple[str, ...]:
+        """Every token accepted: those given alone, then those of accounts."""
+        grouped = (token for _, tokens in self.accounts for token in tokens)
+        return tuple(dict.fromkeys((*self.tokens, *grouped)))
 
     def with_port(self, port: int) -> SandboxConfig:
         """The same configuration once the real port is known (`--port 0`)."""
@@ -111,6 +153,13 @@ def _ttl(value: str) -> int:
     return number
 
 
+def _account(value: str) -> Accounts:
+    try:
+        return parse_accounts([value])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
 def _latency(value: str) -> dict[str, float]:
     try:
         return parse_latency(value)
@@ -142,8 +191,18 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         "--token",
         dest="tokens",
         action="append",
-        help=f"an API token to accept (repeatable; default {DEFAULT_TOKEN!r}; "
-        "env SANDBOX_TOKENS, comma-separated)",
+        help=f"an API token to accept, an account of its own (repeatable; default "
+        f"{DEFAULT_TOKEN!r} when no --token or --account is given; env SANDBOX_TOKENS, "
+        "comma-separated)",
+    )
+    parser.add_argument(
+        "--account",
+        dest="accounts",
+        action="append",
+        type=_account,
+        metavar="NAME=TOKEN,TOKEN",
+        help="tokens of one account, sharing its balance, user id and rate limit "
+        "(repeatable; env SANDBOX_ACCOUNTS, e.g. 'team=a,b;ops=c')",
     )
     parser.add_argument(
         "--credits",
@@ -155,7 +214,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         "--rate-limit",
         type=_positive_int,
         default=env_default("SANDBOX_RATE_LIMIT", catalog.RATE_LIMIT_PER_MINUTE),
-        help="images per minute per token, sliding 60-second window (env SANDBOX_RATE_LIMIT)",
+        help="images per minute per account, sliding 60-second window (env SANDBOX_RATE_LIMIT)",
     )
     parser.add_argument(
         "--latency",
@@ -199,10 +258,20 @@ def config_from_argv(
     tokens = args.tokens
     if not tokens:
         tokens = [t.strip() for t in env.get("SANDBOX_TOKENS", "").split(",") if t.strip()]
+    # Each --account was read alone; read them together to catch a token in two.
+    given = [f"{name}={','.join(ts)}" for each in args.accounts or () for name, ts in each]
+    source = "argument --account" if given else "SANDBOX_ACCOUNTS"
+    try:
+        accounts = parse_accounts(given or env.get("SANDBOX_ACCOUNTS", ""))
+    except ValueError as exc:
+        build_parser(env).error(f"{source}: {exc}")
+    if not tokens and not accounts:
+        tokens = [DEFAULT_TOKEN]
     return SandboxConfig(
         host=args.host,
         port=args.port,
-        tokens=tuple(dict.fromkeys(tokens or [DEFAULT_TOKEN])),
+        tokens=tuple(dict.fromkeys(tokens)),
+        accounts=accounts,
         credits=args.credits,
         rate_limit=args.rate_limit,
         latency=args.latency,

@@ -44,6 +44,7 @@ class SandboxProcess:
         self,
         *,
         tokens: Sequence[str] = (DEFAULT_TOKEN,),
+        accounts: Mapping[str, Sequence[str]] | None = None,
         credits: int | None = None,
         rate_limit: int | None = None,
         latency: str | float | Mapping[str, float] | None = None,
@@ -55,7 +56,10 @@ class SandboxProcess:
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 30.0,
     ):
-        self.tokens = tuple(tokens)
+        self.accounts_given = {name: tuple(ts) for name, ts in (accounts or {}).items()}
+        grouped = [token for ts in self.accounts_given.values() for token in ts]
+        #: Every token the sandbox accepts: those alone first, then those of accounts.
+        self.tokens = tuple(dict.fromkeys((*tokens, *grouped)))
         self.admin_secret = admin_secret or secrets.token_urlsafe(16)
         self.startup_timeout = startup_timeout
         options: dict[str, object] = {
@@ -71,7 +75,10 @@ class SandboxProcess:
         # --name=value, so a value starting with "-" (a random secret may) is not
         # mistaken for an option.
         self._args = [f"--{name}={value}" for name, value in options.items() if value is not None]
-        self._args += [f"--token={token}" for token in self.tokens]
+        self._args += [f"--token={token}" for token in tokens]
+        self._args += [
+            f"--account={name}={','.join(ts)}" for name, ts in self.accounts_given.items()
+        ]
         self._env = {**os.environ, **(env or {})}
         self._process: subprocess.Popen | None = None
         self._log: Any = None
@@ -171,12 +178,26 @@ class SandboxProcess:
     ) -> list[dict[str, Any]]:
         """Make the next `count` requests (matching `path`) fail, replacing other faults.
 
-        `kind` is 500 or 503 (that status), "drop" (close the connection without an
-        answer) or "stall" (wait `seconds`, then answer normally). `path` is a path
+        `kind` is 500 or 503 (that status), 429 (the rate-limit refusal, `Retry-After`
+        of `seconds` rounded up, default 1), "drop" (close the connection without an
+        answer) or "stall" (wait `seconds`, then answer normally). Only a stall lets
+        the call through to be charged and counted against the rate limit. `path` is a path
         prefix such as "/v1/images/" or a last segment such as "generations".
         """
         fault = {"kind": str(kind), "count": count, "path": path, "seconds": seconds or 0}
         return self._call("PUT", "faults", json=[fault])["faults"]
+
+    def add_fault(
+        self,
+        kind: str | int,
+        *,
+        count: int = 1,
+        path: str | None = None,
+        seconds: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Like `set_faults`, but after the faults already waiting (they come first)."""
+        fault = {"kind": str(kind), "count": count, "path": path, "seconds": seconds or 0}
+        return self._call("POST", "faults", json=fault)["faults"]
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
@@ -190,14 +211,25 @@ class SandboxProcess:
         self._call("DELETE", "requests")
 
     def set_credits(self, token: str, credits: int) -> None:
-        """Set a token's balance; an unknown token becomes a new user."""
+        """Set the balance of a token's account; an unknown token becomes a new user."""
         self._call("PUT", "credits", json={"token": token, "credits": credits})
 
     def credits(self, token: str | None = None) -> int:
         return self._call("GET", "credits")["credits"][token or self.token]
 
+    def link_token(self, token: str, account_of: str) -> list[dict[str, Any]]:
+        """Make `token` (an unknown one is added) share the account of `account_of`:
+        its balance, user id, rate-limit window and styles."""
+        return self._call("PUT", "accounts", json={"token": token, "account_of": account_of})[
+            "accounts"
+        ]
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Each account: name, user_id, tokens, credits, images_used_this_minute."""
+        return self._call("GET", "accounts")["accounts"]
+
     def set_rate_limit(self, images_per_minute: int) -> None:
-        """Images per minute per token; 0 switches the limit off."""
+        """Images per minute per account; 0 switches the limit off."""
         self._call("PATCH", "config", json={"rate_limit": images_per_minute})
 
     def set_latency(self, latency: str | float | Mapping[str, float]) -> None:

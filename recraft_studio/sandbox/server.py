@@ -50,7 +50,7 @@ async def serve(config: SandboxConfig) -> None:
         admin = "on" if config.admin_secret else "off"
         print(
             f"{READY_PREFIX}{config.base_public_url}/v1 "
-            f"({len(config.tokens)} token(s), admin API {admin})",
+            f"({len(config.all_tokens)} token(s), admin API {admin})",
             flush=True,
         )
     await serving

@@ -23,7 +23,7 @@ from .config import SandboxConfig
 REQUEST_LOG_SIZE = 1000
 RATE_WINDOW_SECONDS = 60.0
 
-FAULT_KINDS = ("500", "503", "drop", "stall")
+FAULT_KINDS = ("500", "503", "429", "drop", "stall", "slow")
 
 
 # --- accounts and credits -------------------------------------------------------------
@@ -31,16 +31,26 @@ FAULT_KINDS = ("500", "503", "drop", "stall")
 
 @dataclass
 class Account:
-    """One API token; the sandbox gives each token its own user and balance."""
+    """One user of the API: a balance, an id and a rate-limit window.
 
-    token: str
+    The API's limit and balance belong to the user, not the token, so every token of
+    an account draws on them alike. By default each token is an account of its own,
+    named after it; `--account NAME=T1,T2` or the admin API gather several.
+    """
+
+    name: str
     number: int
     credits: int
+    tokens: list[str] = field(default_factory=list)
+    #: Made by `--account`: its id comes from its name, not from a token.
+    named: bool = False
 
     @property
     def user_id(self) -> str:
-        # Stable across restarts, so a test can compare it.
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"recraft-sandbox:{self.token}"))
+        # Stable across restarts, so a test can compare it; a token's own account keeps
+        # the id it has always had.
+        seed = f"account:{self.name}" if self.named else self.name
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"recraft-sandbox:{seed}"))
 
     def as_user(self) -> dict[str, Any]:
         """The `/users/me` body (User in the spec)."""
@@ -56,7 +66,10 @@ class Account:
 
 
 class RateLimiter:
-    """Images per token in a sliding 60-second window (Policies: 100 a minute).
+    """Images per account in a sliding 60-second window (Policies: 100 a minute).
+
+    Keyed by whatever the caller passes; the sandbox passes the account's user id,
+    so all tokens of one account share one window.
 
     Every output image counts, so a call for n images takes n places; a call that
     would overflow the window is refused whole, with the wait until it would fit.
@@ -202,9 +215,16 @@ def path_matches(pattern: str | None, path: str) -> bool:
 class Fault:
     """Make the next `count` matching requests fail in one way.
 
-    `path` limits the fault to some requests: a value starting with "/" matches
-    paths that start with it (`/v1/images/` covers every image endpoint, `/images/`
-    the image URLs); any other value matches the last segment (`generations`).
+    `kind` is "500" or "503" (that status), "429" (the rate-limit refusal, with
+    `Retry-After` of `seconds`, at least 1), "drop" (the connection closed with no
+    answer), "stall" (`seconds` of waiting, then the call as usual) or "slow" (the
+    call handled and charged at once, its answer held back `seconds`: a client that
+    gives up or dies meanwhile has paid for an answer it never got). The others
+    answer before the call is handled: nothing is charged and no rate-limit place
+    is taken. `path` limits the fault to some requests: a value starting with
+    "/" matches paths that start with it (`/v1/images/` covers every image endpoint,
+    `/images/` the image URLs); any other value matches the last segment
+    (`generations`).
     """
 
     kind: str
@@ -214,6 +234,11 @@ class Fault:
 
     def matches(self, path: str) -> bool:
         return path_matches(self.path, path)
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds for a 429's `Retry-After`: `seconds` rounded up, at least 1."""
+        return max(1, math.ceil(self.seconds))
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": self.count, "path": self.path, "seconds": self.seconds}
@@ -230,8 +255,8 @@ class Fault:
         seconds = data.get("seconds", 0.0) or 0.0
         if not isinstance(seconds, int | float) or seconds < 0:
             raise ValueError("seconds must be zero or more")
-        if kind == "stall" and not seconds:
-            raise ValueError("a stall needs seconds")
+        if kind in ("stall", "slow") and not seconds:
+            raise ValueError(f"a {kind} fault needs seconds")
         path = data.get("path") or None
         if path is not None and not isinstance(path, str):
             raise ValueError("path must be text")
@@ -285,6 +310,7 @@ class SandboxState:
     log: RequestLog = field(default_factory=RequestLog)
     latency: dict[str, float] = field(default_factory=dict)
     url_ttl: int = 0
+    accounts_made: int = 0
     rate: RateLimiter = field(init=False)
     images: ImageStore = field(init=False)
 
@@ -295,10 +321,20 @@ class SandboxState:
 
     def reset(self) -> None:
         """Back to how the process started: balances, knobs, and nothing stored."""
-        self.accounts = {
-            token: Account(token, number, self.config.credits)
-            for number, token in enumerate(self.config.tokens, start=1)
-        }
+        self.accounts = {}
+        self.accounts_made = 0
+        grouped = {token: name for name, tokens in self.config.accounts for token in tokens}
+        named: dict[str, Account] = {}
+        for token in self.config.all_tokens:
+            name = grouped.get(token)
+            if name is None:
+                self._new_account(token)
+                continue
+            if name not in named:
+                named[name] = self._new_account(token, name=name)
+            else:
+                named[name].tokens.append(token)
+                self.accounts[token] = named[name]
         self.styles.clear()
         self.faults.faults.clear()
         self.log.entries.clear()
@@ -308,16 +344,45 @@ class SandboxState:
         self.rate.clear()
         self.images.clear()
 
+    def _new_account(self, token: str, *, name: str | None = None) -> Account:
+        self.accounts_made += 1
+        account = Account(
+            name or token, self.accounts_made, self.config.credits, [token], named=bool(name)
+        )
+        self.accounts[token] = account
+        return account
+
+    def all_accounts(self) -> list[Account]:
+        """Each account once, in the order they were made."""
+        return list({id(a): a for a in self.accounts.values()}.values())
+
     def account(self, token: str) -> Account | None:
         return self.accounts.get(token)
 
     def set_credits(self, token: str, credits: int) -> Account:
-        """Set a balance; an unknown token becomes a new account, so tests can add users."""
+        """Set the balance of a token's account; an unknown token becomes a new account,
+        so tests can add users."""
         account = self.accounts.get(token)
         if account is None:
-            account = Account(token, len(self.accounts) + 1, credits)
-            self.accounts[token] = account
+            account = self._new_account(token)
         account.credits = credits
+        return account
+
+    def link(self, token: str, account_of: str) -> Account:
+        """Make `token` one more token of the account `account_of` belongs to.
+
+        An unknown `token` is added; a known one leaves its old account (which keeps
+        its balance, window and styles for its other tokens, if any). Raises KeyError
+        when `account_of` is not a token the sandbox knows.
+        """
+        account = self.accounts[account_of]
+        old = self.accounts.get(token)
+        if old is account:
+            return account
+        if old is not None:
+            old.tokens.remove(token)
+        account.tokens.append(token)
+        self.accounts[token] = account
         return account
 
     def latency_for(self, key: str) -> float:
@@ -331,6 +396,19 @@ class SandboxState:
         expires_at = time.time() + self.url_ttl
         return self.images.put(data, content_type, expires_at), expires_at
 
+    def accounts_view(self) -> list[dict[str, Any]]:
+        """Each account with its tokens, as the admin API shows them."""
+        return [
+            {
+                "name": a.name,
+                "user_id": a.user_id,
+                "tokens": list(a.tokens),
+                "credits": a.credits,
+                "images_used_this_minute": self.rate.used(a.user_id),
+            }
+            for a in self.all_accounts()
+        ]
+
     def snapshot(self) -> dict[str, Any]:
         """What `GET /_sandbox/state` shows."""
         return {
@@ -338,7 +416,10 @@ class SandboxState:
             "rate_limit": self.rate.per_minute,
             "url_ttl": self.url_ttl,
             "credits": {t: a.credits for t, a in self.accounts.items()},
-            "images_used_this_minute": {t: self.rate.used(t) for t in self.accounts},
+            "images_used_this_minute": {
+                t: self.rate.used(a.user_id) for t, a in self.accounts.items()
+            },
+            "accounts": self.accounts_view(),
             "faults": [f.as_dict() for f in self.faults.faults],
             "stored_images": len(self.images),
             "stored_bytes": self.images.bytes,

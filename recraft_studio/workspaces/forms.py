@@ -3,25 +3,46 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
+from recraft_studio.brand.widgets import (
+    StyleSelect,
+    SubstyleField,
+    base_style_choices,
+    brand_option_data,
+    stale_substyle,
+    substyle_choices,
+)
+from recraft_studio.core.forms import LabelledErrorsForm, LabelledErrorsMixin
+from recraft_studio.jobs.errors import friendly_error
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.validation import check_size, check_style
 
 from . import encryption
 from .models import MODEL_CHOICES, SIZE_CHOICES, Project, Role
 
+#: A project's description is a note for the team, not a document.
+PROJECT_DESCRIPTION_MAX_CHARS = 2000
 
-class ProjectForm(forms.ModelForm):
+
+class ProjectForm(LabelledErrorsMixin, forms.ModelForm):
+    description = forms.CharField(
+        required=False,
+        max_length=PROJECT_DESCRIPTION_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = Project
         fields = ["name", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 # --- members -------------------------------------------------------------------------------
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}))
+class InviteForm(LabelledErrorsMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,  # the column's size, and the longest address SMTP carries
+        widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}),
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.DESIGNER)
 
 
@@ -29,7 +50,7 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class SignUpForm(UserCreationForm):
+class SignUpForm(LabelledErrorsMixin, UserCreationForm):
     """A new account for the address an invitation was sent to."""
 
     def __init__(self, *args, email: str, **kwargs):
@@ -47,7 +68,7 @@ class SignUpForm(UserCreationForm):
 # --- the workspace's API token ---------------------------------------------------------------
 
 
-class BudgetForm(forms.Form):
+class BudgetForm(LabelledErrorsMixin, forms.Form):
     monthly_budget = forms.IntegerField(
         label="Monthly budget (API units)",
         required=False,
@@ -59,7 +80,7 @@ class BudgetForm(forms.Form):
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(LabelledErrorsMixin, forms.Form):
     # `render_value=False`: the token never travels back to a browser, not even on an
     # error, so a shoulder or a page cache cannot read it.
     api_token = forms.CharField(
@@ -96,17 +117,34 @@ class ApiTokenForm(forms.Form):
 NO_DEFAULT = [("", "No default")]
 
 
-class ProjectDefaultsForm(forms.Form):
+class ProjectRenameForm(LabelledErrorsForm):
+    name = forms.CharField(
+        label="Project name",
+        max_length=100,
+        error_messages={"required": "Project name is required: type the new name."},
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Project name is required: type the new name.")
+        return name
+
+
+class ProjectDefaultsForm(LabelledErrorsForm):
     """Where the project's generation form starts: model, style, substyle, palette, size.
 
     Base styles and brand styles share one select (a brand style is `brand:<pk>`,
     as on the generation form), so a project can never default to both a `style`
-    and a `style_id`. The API's own rules check what is chosen.
+    and a `style_id`. Only the base styles the model offers are listed, and only the
+    substyles it offers for the style (the composer keeps them in step in the
+    browser); a substyle left over from another style is dropped, never saved. The
+    API's own rules check the rest.
     """
 
     model = forms.ChoiceField(required=False, choices=NO_DEFAULT + MODEL_CHOICES)
-    style = forms.ChoiceField(required=False)
-    substyle = forms.ChoiceField(required=False)
+    style = forms.ChoiceField(required=False, widget=StyleSelect)
+    substyle = SubstyleField(required=False)
     palette = forms.ModelChoiceField(queryset=None, required=False, empty_label="No default")
     size = forms.ChoiceField(required=False, choices=NO_DEFAULT + SIZE_CHOICES)
 
@@ -115,14 +153,20 @@ class ProjectDefaultsForm(forms.Form):
 
         kwargs.setdefault("initial", self.initial_for(project))
         super().__init__(*args, **kwargs)
-        self.brand_styles = {s.choice_value: s for s in brand_styles_for(workspace=workspace)}
+        brand_styles = list(brand_styles_for(workspace=workspace).prefetch_related("references"))
+        self.brand_styles = {s.choice_value: s for s in brand_styles}
+        self.fields["style"].widget.option_data = brand_option_data(brand_styles)
+        keep = self._current("style") if self.is_bound else ""
         choices = list(NO_DEFAULT)
         if self.brand_styles:
             choices.append(("Brand styles", [(k, s.name) for k, s in self.brand_styles.items()]))
-        choices.append(("Base styles", [(s, catalog.STYLE_LABELS[s]) for s in catalog.STYLES]))
+        choices.append(("Base styles", base_style_choices(self.current_model(), keep=keep)))
         self.fields["style"].choices = choices
         self.fields["palette"].queryset = palettes_for(workspace=workspace)
-        self.fields["substyle"].choices = self.substyle_choices()
+        self.fields["substyle"].choices = substyle_choices(
+            self.current_model(), self._current("style")
+        )
+        self.cleared: list[str] = []
         if not editable:
             for field in self.fields.values():
                 field.disabled = True
@@ -145,23 +189,30 @@ class ProjectDefaultsForm(forms.Form):
             return self.data.get(name) or ""
         return str(self.initial.get(name) or "")
 
-    def substyle_choices(self) -> list[tuple[str, str]]:
-        model = self._current("model") or str(catalog.DEFAULT_MODEL)
+    def current_model(self) -> str:
+        return self._current("model") or str(catalog.DEFAULT_MODEL)
+
+    def quote(self) -> catalog.Quote:
+        """What one image at these defaults costs (the composer keeps it up to date)."""
         style = self._current("style")
-        # A brand style or an unknown value offers none (SUBSTYLES is keyed by model).
-        offered = catalog.SUBSTYLES.get(model, {}).get(style, ())
-        if self.is_bound:
-            # Keep a submitted value listed, so the API's rule explains why it is wrong.
-            submitted = self.data.get("substyle")
-            if submitted and submitted not in offered:
-                offered = (*offered, submitted)
-        return [("", "None")] + [(s, s.replace("_", " ")) for s in offered]
+        brand = self.brand_styles.get(style)
+        return catalog.quote(
+            catalog.Op.GENERATE,
+            model=self.current_model(),
+            style=brand.base_style if brand else style,
+            n=1,
+        )
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        model = cleaned.get("model") or str(catalog.DEFAULT_MODEL)
         style = cleaned.get("style") or ""
+        substyle = cleaned.get("substyle") or ""
+        if stale_substyle(model, style, substyle):
+            cleaned["substyle"] = ""  # left over from another style: dropped, never saved
+            self.cleared.append(catalog.substyle_label(substyle))
         brand = self.brand_styles.get(style)
         errors = check_style(
             model=cleaned.get("model") or None,
@@ -172,7 +223,8 @@ class ProjectDefaultsForm(forms.Form):
         errors += check_size(cleaned.get("size") or None)
         for error in errors:
             name = "style" if error.field == "style_id" else error.field
-            self.add_error(name if name in self.fields else None, error.message)
+            name = name if name in self.fields else None
+            self.add_error(name, friendly_error(error, self, name))
         cleaned["brand_style"] = brand
         cleaned["base_style"] = "" if brand else style
         return cleaned

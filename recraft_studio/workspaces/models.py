@@ -127,6 +127,8 @@ class Project(models.Model):
         help_text="API units the project may spend per calendar month (UTC); empty for no cap.",
     )
     queue_paused_at = models.DateTimeField(null=True, blank=True)
+    #: Archived projects leave the lists but keep their pages, images and jobs.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -142,6 +144,10 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Invitation(models.Model):

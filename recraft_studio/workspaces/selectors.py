@@ -45,6 +45,15 @@ def projects_for(user) -> QuerySet[Project]:
     return Project.objects.filter(workspace__in=workspaces_for(user))
 
 
+def projects_listed(workspace: Workspace, *, archived: bool = False) -> QuerySet[Project]:
+    """The workspace's projects for its lists: active ones, or only the archived ones.
+
+    An archived project leaves the lists but not the studio: `project_get` still
+    finds it, so its links, images and jobs keep working.
+    """
+    return workspace.projects.filter(archived_at__isnull=not archived).order_by("name")
+
+
 def project_get(*, user, workspace_slug: str, project_slug: str) -> tuple[Membership, Project]:
     """The project and the user's membership of its workspace, or 404."""
     membership = membership_get(user=user, workspace_slug=workspace_slug)

@@ -16,7 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from recraft_studio.accounts.selectors import email_is_verified
 from recraft_studio.audit.services import audit_record
+from recraft_studio.core import mail
 from recraft_studio.recraft.client import RecraftClient
 
 from . import encryption, selectors
@@ -64,6 +66,54 @@ def project_create(*, membership: Membership, name: str, description: str = "") 
     )
 
 
+def _require_project_manager(membership: Membership, project: Project) -> None:
+    if not membership.can_manage_brand:
+        raise PermissionDenied("Only owners and brand managers rename or archive projects.")
+    if project.workspace_id != membership.workspace_id:
+        raise PermissionDenied("The project belongs to another workspace.")
+
+
+@transaction.atomic
+def project_rename(*, membership: Membership, project: Project, name: str) -> Project:
+    """Give a project a new name; its address (slug) stays, so links keep working."""
+    _require_project_manager(membership, project)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    old = project.name
+    if name == old:
+        return project
+    project.name = name
+    project.save(update_fields=["name"])
+    audit_record(
+        workspace=membership.workspace,
+        project=project,
+        actor=membership.user,
+        verb="project.renamed",
+        target=project,
+        data={"from": old, "to": name},
+    )
+    return project
+
+
+@transaction.atomic
+def project_archive(*, membership: Membership, project: Project, archived: bool = True) -> Project:
+    """Archive a project (hidden from lists, still reachable) or bring it back."""
+    _require_project_manager(membership, project)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.is_archived == archived:
+        return project  # already so: nothing to record
+    project.archived_at = timezone.now() if archived else None
+    project.save(update_fields=["archived_at"])
+    audit_record(
+        workspace=membership.workspace,
+        project=project,
+        actor=membership.user,
+        verb="project.archived" if archived else "project.unarchived",
+        target=project,
+        data={"name": project.name},
+    )
+    return project
+
+
 # --- members and invitations -------------------------------------------------------------
 
 #: How long an invitation link can be used.
@@ -76,6 +126,10 @@ class MembershipRuleBroken(Exception):
 
 class InvitationInvalid(Exception):
     """An invitation link that is unknown, used, withdrawn or expired."""
+
+
+class InvitationNotForYou(Exception):
+    """The signed-in account is not the invited address, or has not verified it."""
 
 
 def _require_owner(membership: Membership, workspace_id: int | None = None) -> None:
@@ -95,6 +149,14 @@ def invitation_create(
     pending invitation of the same address is withdrawn: only the newest link works.
     """
     _require_owner(membership)
+    if not mail.can_send():
+        # Without mail the link would only reach the logs, where anyone reading them
+        # could join with it.
+        raise mail.MailNotConfigured(
+            "Invitations are sent by email, and "
+            + mail.NO_MAIL_MESSAGE[0].lower()
+            + mail.NO_MAIL_MESSAGE[1:]
+        )
     workspace = membership.workspace
     email = BaseUserManager.normalize_email(email).strip()
     if role not in Role.values:
@@ -154,6 +216,24 @@ def invitation_revoke(*, membership: Membership, invitation: Invitation) -> Invi
     return invitation
 
 
+def invitation_refusal(invitation: Invitation, user) -> str:
+    """Why `user` may not accept `invitation` although the link works, or "".
+
+    An invitation is for an address, not for whoever holds the link: the account
+    must have that address, and must have shown it receives mail there (it was made
+    from the emailed link, or it followed a confirmation link).
+    """
+    if (user.email or "").strip().lower() != invitation.email.strip().lower():
+        return (
+            f"This invitation is for {invitation.email}, and you are signed in as "
+            f"{user.get_username()} ({user.email or 'no email address'}). Sign out, then "
+            "sign in with the invited account or create one from this link."
+        )
+    if not email_is_verified(user):
+        return f"Confirm that {invitation.email} is your address first: we will email you a link."
+    return ""
+
+
 def invitation_problem(invitation: Invitation | None) -> str:
     """Why an invitation cannot be accepted, or "" when it can."""
     if invitation is None:
@@ -183,6 +263,9 @@ def invitation_accept(*, token: str, user) -> tuple[Membership, bool]:
     problem = invitation_problem(invitation)
     if problem:
         raise InvitationInvalid(problem)
+    refusal = invitation_refusal(invitation, user)
+    if refusal:
+        raise InvitationNotForYou(refusal)
     workspace = invitation.workspace
     membership = Membership.objects.filter(workspace=workspace, user=user).first()
     created = membership is None

@@ -13,16 +13,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from recraft_studio.accounts.services import email_mark_verified
 from recraft_studio.audit.selectors import budget_status
+from recraft_studio.core import mail
 from recraft_studio.recraft.errors import RecraftAuthError, RecraftError
 
-from . import encryption, selectors, services
+from . import selectors, services
 from .forms import (
     ApiTokenForm,
     BudgetForm,
     InviteForm,
     ProjectDefaultsForm,
     ProjectForm,
+    ProjectRenameForm,
     RoleForm,
     SignUpForm,
 )
@@ -53,14 +56,14 @@ def workspace_detail(request, workspace_slug):
                 description=form.cleaned_data["description"],
             )
             return redirect("project", workspace_slug=workspace_slug, project_slug=project.slug)
-    projects = membership.workspace.projects.all()
     return render(
         request,
         "workspaces/workspace.html",
         {
             "membership": membership,
             "workspace": membership.workspace,
-            "projects": projects,
+            "projects": selectors.projects_listed(membership.workspace),
+            "archived_projects": selectors.projects_listed(membership.workspace, archived=True),
             "form": form,
         },
     )
@@ -97,6 +100,8 @@ def members(request, workspace_slug):
                 )
             except services.MembershipRuleBroken as exc:
                 invite_form.add_error("email", str(exc))
+            except mail.MailNotConfigured as exc:
+                invite_form.add_error(None, str(exc))
             except OSError as exc:  # the mail server refused or could not be reached
                 invite_form.add_error(None, f"The invitation email could not be sent ({exc}).")
             else:
@@ -114,6 +119,7 @@ def members(request, workspace_slug):
             else [],
             "invite_form": invite_form,
             "roles": Role.choices,
+            "mail_problem": "" if mail.can_send() else mail.NO_MAIL_MESSAGE,
         },
     )
 
@@ -175,15 +181,21 @@ def invitation_revoke(request, workspace_slug, invitation_pk):
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
-    """Join a workspace from an emailed link: logged in, or with a new account."""
+    """Join a workspace from an emailed link: as the invited account, or a new one.
+
+    Someone signed in as another account (or one that has not confirmed the invited
+    address) is told what to do instead; the link is not used up.
+    """
     invitation = selectors.invitation_for_token(token)
     problem = services.invitation_problem(invitation)
     if problem:
         status = 404 if invitation is None else 410
         return render(request, "workspaces/invitation.html", {"problem": problem}, status=status)
     signup_form = None
+    refusal = ""
     if request.user.is_authenticated:
-        if request.method == "POST":
+        refusal = services.invitation_refusal(invitation, request.user)
+        if request.method == "POST" and not refusal:
             return _accept(request, token, request.user)
     else:
         signup_form = SignUpForm(email=invitation.email)
@@ -193,12 +205,15 @@ def invitation_accept(request, token):
                 try:
                     with transaction.atomic():
                         user = signup_form.save()
+                        # Reaching this page through the emailed link shows the
+                        # address is theirs.
+                        email_mark_verified(user=user, method="invitation")
                         membership, _ = services.invitation_accept(token=token, user=user)
                 except services.InvitationInvalid as exc:
                     return render(
                         request, "workspaces/invitation.html", {"problem": str(exc)}, status=410
                     )
-                login(request, user)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(
                     request,
                     f"Welcome to {membership.workspace.name}: you are "
@@ -209,6 +224,9 @@ def invitation_accept(request, token):
         request.user.is_authenticated
         and Membership.objects.filter(workspace=invitation.workspace, user=request.user).exists()
     )
+    email_matches = request.user.is_authenticated and (
+        (request.user.email or "").lower() == invitation.email.lower()
+    )
     return render(
         request,
         "workspaces/invitation.html",
@@ -216,8 +234,12 @@ def invitation_accept(request, token):
             "invitation": invitation,
             "signup_form": signup_form,
             "already_member": already,
+            "refusal": refusal,
+            # Signed in with the invited address, not yet confirmed: offer the link.
+            "needs_verification": bool(refusal) and email_matches,
             "login_url": f"{reverse('login')}?next={request.path}",
         },
+        status=403 if request.method == "POST" and refusal else 200,
     )
 
 
@@ -226,6 +248,8 @@ def _accept(request, token, user):
         membership, created = services.invitation_accept(token=token, user=user)
     except services.InvitationInvalid as exc:
         return render(request, "workspaces/invitation.html", {"problem": str(exc)}, status=410)
+    except services.InvitationNotForYou as exc:
+        return render(request, "workspaces/invitation.html", {"problem": str(exc)}, status=403)
     if created:
         messages.success(
             request,
@@ -245,31 +269,12 @@ def _accept(request, token, user):
 
 
 def _api_status(workspace) -> dict:
-    """Which API and token the workspace uses, and its balance (or why it is unknown)."""
+    """Which API and token the workspace uses (its balance is the account panel's)."""
     if workspace.has_own_token:
-        source = "own"
-    elif workspace.uses_sandbox:
-        source = "sandbox"
-    else:
-        source = "deployment"
-    status = {"source": source, "credits": None, "problem": ""}
-    try:
-        with selectors.recraft_client(
-            workspace, timeout=services.API_CHECK_TIMEOUT_SECONDS
-        ) as client:
-            status["credits"] = int(client.me().get("credits", 0))
-    except encryption.SecretUnreadable:
-        status["problem"] = (
-            "The stored API token cannot be decrypted with this deployment's keys; an owner "
-            "needs to set it again."
-        )
-    except RecraftAuthError as exc:
-        status["problem"] = f"The Recraft API did not accept the token: {exc.message}"
-    except RecraftError as exc:
-        status["problem"] = (
-            f"The Recraft API could not be reached, so the balance is unknown ({exc})."
-        )
-    return status
+        return {"source": "own"}
+    if workspace.uses_sandbox:
+        return {"source": "sandbox"}
+    return {"source": "deployment"}
 
 
 @login_required
@@ -358,10 +363,6 @@ def project_settings(request, workspace_slug, project_slug):
     )
     workspace = membership.workspace
     editable = membership.can_manage_brand
-    template = "workspaces/project_settings.html"
-    if request.htmx and request.htmx.target == "substyle-field":
-        form = ProjectDefaultsForm(data=request.GET, workspace=workspace, project=project)
-        return render(request, f"{template}#substyle-field", {"form": form})
     form = ProjectDefaultsForm(workspace=workspace, project=project, editable=editable)
     if request.method == "POST":
         if not editable:
@@ -379,8 +380,21 @@ def project_settings(request, workspace_slug, project_slug):
                 palette=data["palette"],
                 size=data["size"],
             )
-            messages.success(request, "Saved: the generation form of this project starts there.")
+            saved = "Saved: the generation form of this project starts there."
+            if form.cleared:
+                saved += (
+                    f" The substyle {form.cleared[0]} did not belong to the style; it was left out."
+                )
+            messages.success(request, saved)
             return redirect("project", workspace_slug=workspace_slug, project_slug=project.slug)
+    return _project_settings_page(request, membership, project, form=form)
+
+
+def _project_settings_page(
+    request, membership, project, *, form=None, rename_form=None, status=200
+):
+    workspace = membership.workspace
+    editable = membership.can_manage_brand
     archived_default = (
         project.default_brand_style
         if project.default_brand_style is not None and project.default_brand_style.is_archived
@@ -388,13 +402,57 @@ def project_settings(request, workspace_slug, project_slug):
     )
     return render(
         request,
-        template,
+        "workspaces/project_settings.html",
         {
             "membership": membership,
             "workspace": workspace,
             "project": project,
-            "form": form,
+            "form": form
+            or ProjectDefaultsForm(workspace=workspace, project=project, editable=editable),
+            "rename_form": rename_form or ProjectRenameForm(initial={"name": project.name}),
             "editable": editable,
             "archived_default": archived_default,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def project_rename(request, workspace_slug, project_slug):
+    """A new name for a project (owners and brand managers); its address stays."""
+    membership, project = selectors.project_get(
+        user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+    )
+    if not membership.can_manage_brand:
+        raise PermissionDenied("Only owners and brand managers rename projects.")
+    form = ProjectRenameForm(request.POST)
+    if not form.is_valid():
+        return _project_settings_page(request, membership, project, rename_form=form, status=400)
+    project = services.project_rename(
+        membership=membership, project=project, name=form.cleaned_data["name"]
+    )
+    messages.success(request, f"The project is now called {project.name}.")
+    return redirect("project_settings", workspace_slug=workspace_slug, project_slug=project.slug)
+
+
+@login_required
+@require_POST
+def project_archive(request, workspace_slug, project_slug):
+    """Archive a project, or bring it back (`archived=0`); owners and brand managers."""
+    membership, project = selectors.project_get(
+        user=request.user, workspace_slug=workspace_slug, project_slug=project_slug
+    )
+    if not membership.can_manage_brand:
+        raise PermissionDenied("Only owners and brand managers archive projects.")
+    archived = request.POST.get("archived", "1") != "0"
+    project = services.project_archive(membership=membership, project=project, archived=archived)
+    if archived:
+        messages.success(
+            request,
+            f"{project.name} is archived: it is hidden from the project list; "
+            "its images and jobs stay.",
+        )
+        return redirect("workspace", workspace_slug=workspace_slug)
+    messages.success(request, f"{project.name} is back in the project list.")
+    return redirect("project", workspace_slug=workspace_slug, project_slug=project.slug)

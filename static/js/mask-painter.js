@@ -12,6 +12,11 @@
  * ("deflate" is the zlib format), or stored uncompressed where that API is missing.
  * No dependencies.
  *
+ * Tools: brush, rectangle and lasso (drag a shape: it is filled), each painting or,
+ * with Erase on (E, or Alt held), unpainting; hand (H, or hold Space) pans. Zoom with
+ * the buttons, + and − keys, Ctrl/⌘ + wheel or a pinch; 0 fits the image again. On a
+ * touch screen one finger paints and two fingers pinch and pan.
+ *
  * Markup: <div data-mask-painter data-input="ID" data-width="W" data-height="H"
  *              [data-initial-mask="URL"]><img src="..."></div>
  */
@@ -114,6 +119,22 @@
   const HISTORY_LIMIT = 200;
   const painters = new Map(); // input id → painter
 
+  /* The four corners of the rectangle two opposite corners span. */
+  function rectPoints([[x0, y0], [x1, y1] = [x0, y0]]) {
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+  }
+
+  /* The area a polygon encloses (shoelace), to ignore a click that drew nothing. */
+  function area(points) {
+    let sum = 0;
+    for (let i = 0; i < points.length; i++) {
+      const [x0, y0] = points[i];
+      const [x1, y1] = points[(i + 1) % points.length];
+      sum += x0 * y1 - x1 * y0;
+    }
+    return Math.abs(sum) / 2;
+  }
+
   function button(label, title, onClick) {
     const b = document.createElement("button");
     b.type = "button";
@@ -122,6 +143,9 @@
     b.addEventListener("click", onClick);
     return b;
   }
+
+  const ZOOM_MIN = 1;
+  const ZOOM_MAX = 8;
 
   class MaskPainter {
     constructor(root) {
@@ -132,10 +156,16 @@
       this.img = root.querySelector("img");
       this.ops = []; // the painting as a list of operations, replayed for undo
       this.stroke = null;
-      this.mode = "brush";
+      this.shape = null; // a rectangle or lasso being drawn
+      this.tool = "brush";
+      this.erase = false;
       this.pending = Promise.resolve();
       this.dirty = false;
       this.painted = false;
+      this.zoom = 1;
+      this.pan = [0, 0];
+      this.pointers = new Map(); // touch pointers, for pinch and pan
+      this.gesture = null;
 
       this.canvas = document.createElement("canvas");
       this.canvas.width = this.width;
@@ -146,10 +176,23 @@
       this.ctx = this.canvas.getContext("2d", { willReadFrequently: true });
       this.cursor = document.createElement("div");
       this.cursor.className = "mask-cursor";
-      root.append(this.canvas, this.cursor);
+      this.outline = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      this.outline.setAttribute("class", "mask-outline");
+      this.outline.setAttribute("viewBox", `0 0 ${this.width} ${this.height}`);
+      this.outline.setAttribute("preserveAspectRatio", "none");
+      this.outlinePath = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      this.outline.append(this.outlinePath);
+      root.append(this.canvas, this.outline, this.cursor);
+      // The painter zooms inside a viewport of its own size.
+      this.viewport = document.createElement("div");
+      this.viewport.className = "mask-viewport";
+      root.before(this.viewport);
+      this.viewport.append(root);
       root.classList.add("is-enhanced");
       this.buildToolbar();
+      this.fitSize();
       this.bindPointer();
+      this.bindZoom();
       this.bindInput();
       if (root.dataset.initialMask) this.loadUrl(root.dataset.initialMask);
     }
@@ -163,9 +206,14 @@
       bar.className = "mask-toolbar";
       bar.setAttribute("role", "toolbar");
       bar.setAttribute("aria-label", "Mask painter");
-      this.brushButton = button("Brush", "Paint the region to change (B)", () => this.setMode("brush"));
-      this.eraserButton = button("Eraser", "Unpaint (E)", () => this.setMode("eraser"));
-      this.brushButton.dataset.testid = "mask-brush";
+      this.toolButtons = {
+        brush: button("Brush", "Paint freehand (B)", () => this.setTool("brush")),
+        rect: button("Rectangle", "Drag a rectangle to fill (R)", () => this.setTool("rect")),
+        lasso: button("Lasso", "Draw around an area to fill (L)", () => this.setTool("lasso")),
+        hand: button("Hand", "Drag to move around a zoomed image (H, or hold Space)", () => this.setTool("hand")),
+      };
+      for (const [name, b] of Object.entries(this.toolButtons)) b.dataset.testid = `mask-${name}`;
+      this.eraserButton = button("Erase", "Unpaint with the current tool (E, or hold Alt)", () => this.setErase(!this.erase));
       this.eraserButton.dataset.testid = "mask-eraser";
       const sizeLabel = document.createElement("label");
       sizeLabel.className = "mask-size";
@@ -183,23 +231,66 @@
       undo.dataset.testid = "mask-undo";
       clear.dataset.testid = "mask-clear";
       invert.dataset.testid = "mask-invert";
+      const zoomOut = button("−", "Zoom out (−)", () => this.zoomBy(1 / 1.5));
+      const zoomIn = button("+", "Zoom in (+)", () => this.zoomBy(1.5));
+      const fit = button("Fit", "Show the whole image (0)", () => this.setView(1, [0, 0]));
+      zoomOut.dataset.testid = "mask-zoom-out";
+      zoomIn.dataset.testid = "mask-zoom-in";
+      fit.dataset.testid = "mask-zoom-fit";
+      zoomOut.setAttribute("aria-label", "Zoom out");
+      zoomIn.setAttribute("aria-label", "Zoom in");
+      this.zoomLabel = document.createElement("span");
+      this.zoomLabel.className = "mask-zoom muted";
+      this.zoomLabel.dataset.testid = "mask-zoom";
+      const group = (...items) => {
+        const g = document.createElement("span");
+        g.className = "mask-group";
+        g.append(...items);
+        return g;
+      };
       this.status = document.createElement("span");
       this.status.className = "mask-status muted";
       this.status.setAttribute("aria-live", "polite");
-      bar.append(this.brushButton, this.eraserButton, sizeLabel, undo, clear, invert, this.status);
-      this.root.before(bar);
-      this.setMode("brush");
+      bar.append(
+        group(...Object.values(this.toolButtons), this.eraserButton),
+        group(sizeLabel),
+        group(undo, clear, invert),
+        group(zoomOut, this.zoomLabel, zoomIn, fit),
+        this.status,
+      );
+      this.viewport.before(bar);
+      this.setTool("brush");
+      this.setErase(false);
       this.setStatus("Nothing painted yet.");
       this.size.addEventListener("input", () => this.updateCursorSize());
       this.root.addEventListener("keydown", (e) => this.onKey(e));
+      this.root.addEventListener("keyup", (e) => {
+        if (e.key === " " && this.spaceTool) {
+          this.setTool(this.spaceTool);
+          this.spaceTool = null;
+        }
+      });
       this.canvas.tabIndex = 0;
+      this.updateZoomLabel();
     }
 
+    setTool(tool) {
+      this.tool = tool;
+      for (const [name, b] of Object.entries(this.toolButtons)) b.setAttribute("aria-pressed", String(name === tool));
+      this.root.dataset.tool = tool;
+      this.root.dataset.mode = this.erase ? "eraser" : "brush";
+    }
+
+    setErase(on) {
+      this.erase = on;
+      this.eraserButton.setAttribute("aria-pressed", String(on));
+      this.root.dataset.mode = on ? "eraser" : "brush";
+    }
+
+    /* The old name: "brush" paints, "eraser" unpaints, with the brush. */
     setMode(mode) {
-      this.mode = mode;
-      this.brushButton.setAttribute("aria-pressed", String(mode === "brush"));
-      this.eraserButton.setAttribute("aria-pressed", String(mode === "eraser"));
-      this.root.dataset.mode = mode;
+      this.setTool("brush");
+      this.setErase(mode === "eraser");
     }
 
     setStatus(text) {
@@ -207,14 +298,31 @@
     }
 
     onKey(e) {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") {
+      const key = e.key.toLowerCase();
+      if ((e.ctrlKey || e.metaKey) && key === "z") {
         e.preventDefault();
         this.undo();
-      } else if (e.key === "b") this.setMode("brush");
-      else if (e.key === "e") this.setMode("eraser");
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (key === "b") this.setTool("brush");
+      else if (key === "r") this.setTool("rect");
+      else if (key === "l") this.setTool("lasso");
+      else if (key === "h") this.setTool("hand");
+      else if (key === "e") this.setErase(!this.erase);
+      else if (key === "+" || key === "=") this.zoomBy(1.5);
+      else if (key === "-") this.zoomBy(1 / 1.5);
+      else if (key === "0") this.setView(1, [0, 0]);
+      else if (key === " ") {
+        if (!this.spaceTool && this.tool !== "hand") {
+          this.spaceTool = this.tool;
+          this.setTool("hand");
+        }
+      } else return;
+      e.preventDefault();
     }
 
-    /** Image pixels per CSS pixel: the canvas is shown at the image's displayed size. */
+    /** Image pixels per CSS pixel on screen (the canvas is shown at the image's displayed size × zoom). */
     scale() {
       const rect = this.canvas.getBoundingClientRect();
       return rect.width ? this.width / rect.width : 1;
@@ -227,9 +335,78 @@
     }
 
     updateCursorSize() {
-      const px = parseInt(this.size.value, 10);
+      // The cursor lives inside the zoomed painter: divide, so it shows the brush as painted.
+      const px = parseInt(this.size.value, 10) / this.zoom;
       this.cursor.style.width = this.cursor.style.height = px + "px";
     }
+
+    // --- zoom and pan -----------------------------------------------------------------
+
+    setView(zoom, pan) {
+      this.zoom = Math.min(Math.max(zoom, ZOOM_MIN), ZOOM_MAX);
+      const w = this.viewport.clientWidth;
+      const h = this.viewport.clientHeight;
+      // Keep the image covering the viewport: no empty band at an edge.
+      const x = Math.min(0, Math.max(w - w * this.zoom, pan[0]));
+      const y = Math.min(0, Math.max(h - h * this.zoom, pan[1]));
+      this.pan = [x, y];
+      this.root.style.transform = `translate(${x}px, ${y}px) scale(${this.zoom})`;
+      this.viewport.classList.toggle("is-zoomed", this.zoom > 1);
+      this.updateCursorSize();
+      this.updateZoomLabel();
+    }
+
+    updateZoomLabel() {
+      if (this.zoomLabel) this.zoomLabel.textContent = `${Math.round(this.zoom * 100)}%`;
+    }
+
+    /* Zoom by `factor`, keeping the point `at` (viewport px; the centre by default) in place. */
+    zoomBy(factor, at) {
+      const w = this.viewport.clientWidth;
+      const h = this.viewport.clientHeight;
+      const [px, py] = at || [w / 2, h / 2];
+      const next = Math.min(Math.max(this.zoom * factor, ZOOM_MIN), ZOOM_MAX);
+      const k = next / this.zoom;
+      this.setView(next, [px - (px - this.pan[0]) * k, py - (py - this.pan[1]) * k]);
+    }
+
+    viewportPoint(e) {
+      const r = this.viewport.getBoundingClientRect();
+      return [e.clientX - r.left, e.clientY - r.top];
+    }
+
+    /* Show the image as large as the page allows (never larger than it is): an explicit
+       size, since a zoomable box cannot take its width from the image inside it. */
+    fitSize() {
+      const holder = this.viewport.parentElement;
+      const style = getComputedStyle(holder);
+      const room = holder.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const tall = window.innerHeight * 0.75;
+      const k = Math.min(1, room / this.width, tall / this.height);
+      this.root.style.width = `${Math.max(1, Math.floor(this.width * k))}px`;
+    }
+
+    bindZoom() {
+      this.viewport.addEventListener(
+        "wheel",
+        (e) => {
+          if (e.ctrlKey || e.metaKey) {
+            e.preventDefault();
+            this.zoomBy(Math.exp(-e.deltaY / 300), this.viewportPoint(e));
+          } else if (this.zoom > 1) {
+            e.preventDefault();
+            this.setView(this.zoom, [this.pan[0] - e.deltaX, this.pan[1] - e.deltaY]);
+          }
+        },
+        { passive: false },
+      );
+      window.addEventListener("resize", () => {
+        this.fitSize();
+        this.setView(this.zoom, this.pan);
+      });
+    }
+
+    // --- pointers -------------------------------------------------------------------
 
     bindPointer() {
       const c = this.canvas;
@@ -237,29 +414,86 @@
       c.addEventListener("pointerdown", (e) => {
         if (e.button !== 0) return;
         e.preventDefault();
+        if (e.pointerType === "touch") {
+          this.pointers.set(e.pointerId, this.viewportPoint(e));
+          if (this.pointers.size === 2) {
+            // A second finger: pinch and pan; the first finger's stroke is dropped.
+            this.stroke = null;
+            this.shape = null;
+            this.gesture = this.gestureStart();
+            this.redraw();
+            this.drawOutline();
+            return;
+          }
+          if (this.pointers.size > 2) return;
+        }
         try {
           c.setPointerCapture(e.pointerId); // keep the stroke when the pointer leaves the image
         } catch (err) {
           // A pointer the browser no longer tracks: the stroke still works inside the image.
         }
-        this.stroke = {
-          type: "stroke",
-          mode: this.mode,
-          size: parseInt(this.size.value, 10) * this.scale(),
-          points: [this.point(e)],
-        };
-        this.redraw();
+        const mode = this.erase || e.altKey ? "eraser" : "brush";
+        if (this.tool === "hand") {
+          this.dragStart = { at: this.viewportPoint(e), pan: [...this.pan] };
+        } else if (this.tool === "brush") {
+          this.stroke = {
+            type: "stroke",
+            mode,
+            size: parseInt(this.size.value, 10) * this.scale(),
+            points: [this.point(e)],
+          };
+          this.redraw();
+        } else {
+          this.shape = { type: "shape", tool: this.tool, mode, points: [this.point(e)] };
+        }
       });
       c.addEventListener("pointermove", (e) => {
         const rect = c.getBoundingClientRect();
-        this.cursor.style.transform = `translate(${e.clientX - rect.left}px, ${e.clientY - rect.top}px) translate(-50%, -50%)`;
+        const z = this.zoom;
+        this.cursor.style.transform = `translate(${(e.clientX - rect.left) / z}px, ${(e.clientY - rect.top) / z}px) translate(-50%, -50%)`;
+        if (e.pointerType === "touch" && this.pointers.has(e.pointerId)) {
+          this.pointers.set(e.pointerId, this.viewportPoint(e));
+          if (this.gesture) {
+            this.gestureMove();
+            return;
+          }
+        }
+        if (this.dragStart) {
+          const [x, y] = this.viewportPoint(e);
+          const { at, pan } = this.dragStart;
+          this.setView(this.zoom, [pan[0] + x - at[0], pan[1] + y - at[1]]);
+          return;
+        }
+        if (this.shape) {
+          const p = this.point(e);
+          if (this.shape.tool === "rect") this.shape.points = [this.shape.points[0], p];
+          else this.shape.points.push(p);
+          this.drawOutline();
+          return;
+        }
         if (!this.stroke) return;
         // Coalesced events give smooth strokes; some events (synthetic ones) have none.
         const coalesced = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
         for (const ev of coalesced.length ? coalesced : [e]) this.stroke.points.push(this.point(ev));
         this.drawStrokeTail(this.stroke);
       });
-      const finish = () => {
+      const finish = (e) => {
+        if (e && e.pointerType === "touch") {
+          this.pointers.delete(e.pointerId);
+          if (this.gesture) {
+            if (this.pointers.size === 0) this.gesture = null;
+            return;
+          }
+        }
+        this.dragStart = null;
+        if (this.shape) {
+          const shape = this.shape;
+          this.shape = null;
+          this.drawOutline();
+          const points = shape.tool === "rect" ? rectPoints(shape.points) : shape.points;
+          if (points.length >= 3 && area(points) >= 4) this.push({ type: "shape", mode: shape.mode, points });
+          return;
+        }
         if (!this.stroke) return;
         const stroke = this.stroke;
         this.stroke = null;
@@ -269,6 +503,35 @@
       c.addEventListener("pointercancel", finish);
       c.addEventListener("pointerenter", () => this.root.classList.add("is-hovered"));
       c.addEventListener("pointerleave", () => this.root.classList.remove("is-hovered"));
+    }
+
+    gestureStart() {
+      const [a, b] = [...this.pointers.values()];
+      return { distance: Math.hypot(b[0] - a[0], b[1] - a[1]) || 1, mid: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2], zoom: this.zoom, pan: [...this.pan] };
+    }
+
+    gestureMove() {
+      const [a, b] = [...this.pointers.values()];
+      const g = this.gesture;
+      const distance = Math.hypot(b[0] - a[0], b[1] - a[1]) || 1;
+      const mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+      const zoom = Math.min(Math.max((g.zoom * distance) / g.distance, ZOOM_MIN), ZOOM_MAX);
+      const k = zoom / g.zoom;
+      // The image point under the fingers' first midpoint follows the midpoint.
+      this.setView(zoom, [mid[0] - (g.mid[0] - g.pan[0]) * k, mid[1] - (g.mid[1] - g.pan[1]) * k]);
+    }
+
+    /* The rectangle or lasso being drawn, as a dashed outline over the painting. */
+    drawOutline() {
+      const shape = this.shape;
+      if (!shape) {
+        this.outlinePath.setAttribute("d", "");
+        return;
+      }
+      const points = shape.tool === "rect" ? rectPoints(shape.points) : shape.points;
+      const d = points.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)} ${y.toFixed(1)}`).join(" ");
+      this.outlinePath.setAttribute("d", points.length > 1 ? d + " Z" : "");
+      this.outlinePath.setAttribute("stroke-width", String(2 * this.scale()));
     }
 
     bindInput() {
@@ -357,6 +620,17 @@
       ctx.restore();
     }
 
+    applyShape(ctx, shape) {
+      ctx.save();
+      ctx.globalCompositeOperation = shape.mode === "eraser" ? "destination-out" : "source-over";
+      ctx.fillStyle = PAINT;
+      ctx.beginPath();
+      shape.points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.closePath();
+      ctx.fill();
+      ctx.restore();
+    }
+
     drawStrokeTail(stroke) {
       this.applyStroke(this.ctx, stroke, Math.max(0, stroke.points.length - 2));
     }
@@ -366,6 +640,7 @@
       ctx.clearRect(0, 0, this.width, this.height);
       for (const op of ops || this.ops) {
         if (op.type === "stroke") this.applyStroke(ctx, op, 0);
+        else if (op.type === "shape") this.applyShape(ctx, op);
         else if (op.type === "clear") ctx.clearRect(0, 0, this.width, this.height);
         else if (op.type === "load") {
           ctx.clearRect(0, 0, this.width, this.height);

@@ -128,7 +128,7 @@ def test_two_references_become_a_style_on_the_api_kept_with_its_references_and_c
         ([png()] * 6, "6 images were chosen; a style takes at most 5."),
         ([noise_png(1200, 1200), noise_png(700, 700)], "together they may be at most 5 MB"),
         ([png(), b"just some text"], "not an image the API can read"),
-        ([gif()], "Image 1 is not a PNG, JPG or WEBP image."),
+        ([gif()], "Reference image 1: GIF files are not accepted"),
     ],
 )
 def test_references_the_api_would_refuse_are_refused_before_anything_is_sent_or_stored(

@@ -37,9 +37,8 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium, request):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+def _page(chromium, request, **options):
+    context = chromium.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
@@ -48,6 +47,11 @@ def page(chromium, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    yield from _page(chromium, request, viewport={"width": 1400, "height": 1000})
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -63,3 +67,52 @@ def log_in(page, live_server, username, password):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+#: A phone (iPhone 12 to 15 class): 390 × 844 CSS px, touch.
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+@pytest.fixture
+def phone(chromium, request):
+    """A page in a phone-sized, touch viewport."""
+    yield from _page(chromium, request, **PHONE)
+
+
+def shoot(page, name: str, *, full_page: bool = True) -> None:
+    """Keep a screenshot in test-artifacts/screens/ for a person to look at."""
+    folder = ARTIFACTS / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+def no_sideways_scroll(page) -> bool:
+    """Whether the page fits the viewport's width (nothing runs off the right edge)."""
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def touch(page, selector: str, strokes: list[list[tuple[float, float]]]) -> None:
+    """Drag fingers over an element: one list of (x, y) fractions per finger, in step.
+
+    Chromium has no multi-touch drag in Playwright, so the pointer events a touch
+    screen sends are dispatched as such (pointerType "touch").
+    """
+    page.evaluate(
+        """([selector, strokes]) => {
+        const el = document.querySelector(selector);
+        const r = el.getBoundingClientRect();
+        const send = (type, id, [x, y]) => el.dispatchEvent(new PointerEvent(type, {
+            bubbles: true, cancelable: true, pointerId: 10 + id, pointerType: "touch",
+            isPrimary: id === 0, button: type === "pointermove" ? -1 : 0,
+            clientX: r.left + r.width * x, clientY: r.top + r.height * y}));
+        strokes.forEach((points, id) => send("pointerdown", id, points[0]));
+        const steps = Math.max(...strokes.map((s) => s.length));
+        const last = (points, i) => points[Math.min(i, points.length - 1)];
+        for (let i = 1; i < steps; i++)
+            strokes.forEach((points, id) => send("pointermove", id, last(points, i)));
+        strokes.forEach((points, id) => send("pointerup", id, points[points.length - 1]));
+    }""",
+        [selector, strokes],
+    )

@@ -32,15 +32,21 @@ def test_a_brand_kit_made_by_a_manager_is_used_by_a_designer_and_only_seen_by_a_
     # The brand manager finds the brand kit from the workspace page and makes a style.
     log_in(page, live_server, "bree", PASSWORD)
     page.goto(f"{live_server.url}/w/{workspace.slug}/")
-    page.get_by_test_id("nav-brand").click()
+    page.get_by_test_id("tab-brand").click()
     page.get_by_test_id("new-style").click()
     page.fill("input[name=name]", "House look")
     page.select_option("select[name=base_style]", "digital_illustration")
     page.set_input_files("input[name=references]", [str(p) for p in refs])
     page.get_by_test_id("create-style").click()
     page.get_by_test_id("style-name").wait_for()
-    style = BrandStyle.objects.get(workspace=workspace)
     assert page.get_by_test_id("style-name").inner_text() == "House look"
+    # The API makes the style as a job; the page follows it, then shows the style's id.
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=style-status]')"
+        " && !document.querySelector('[data-testid=style-id]').innerText.includes('being made')",
+        timeout=60_000,
+    )
+    style = BrandStyle.objects.get(workspace=workspace)
     assert page.get_by_test_id("style-id").inner_text() == str(style.style_id)
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=reference-strip] img')]"
@@ -74,6 +80,7 @@ def test_a_brand_kit_made_by_a_manager_is_used_by_a_designer_and_only_seen_by_a_
     page.goto(f"{live_server.url}/w/{workspace.slug}/p/{project.slug}/")
     page.fill("textarea[name=prompt]", "a lighthouse at dusk")
     page.select_option("select[name=style]", f"brand:{style.pk}")
+    page.get_by_test_id("colours").locator("summary").click()
     page.select_option("select[name=palette]", str(palette.pk))
     page.get_by_test_id("generate").click()
     page.locator(".job[data-status=done]").wait_for(timeout=60_000)
@@ -108,8 +115,9 @@ def test_a_brand_kit_made_by_a_manager_is_used_by_a_designer_and_only_seen_by_a_
         },
         headers={"X-CSRFToken": csrf, "Referer": project_url},
     )
-    assert response.status in (403, 404)
-    assert "CSRF" not in response.text()  # refused for the role, not for the form
+    assert response.status == 403
+    # Refused for the role (the studio's 403 page says why), not for the form.
+    assert "Your role in this workspace cannot generate images." in response.text()
     assert Job.objects.filter(project=project).count() == 1
     page.goto(f"{live_server.url}/w/{workspace.slug}/brand/")
     assert page.get_by_test_id("new-style").count() == 0

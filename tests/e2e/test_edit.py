@@ -131,7 +131,9 @@ def test_vectorize_and_see_the_svg_which_never_runs_script(
         " return i.complete && i.naturalWidth > 0; }"
     )
     assert image.get_attribute("src").endswith("/file")
-    assert page.get_by_test_id("download").inner_text() == "Download SVG"
+    assert page.get_by_test_id("download-original").inner_text() == "Original SVG"
+    formats = page.get_by_test_id("download-form").locator("select[name=format] option")
+    assert formats.all_inner_texts() == ["SVG", "PNG", "JPG", "WEBP"]
     svg = Asset.objects.get(operation=Op.VECTORIZE)
     assert svg.content_type == "image/svg+xml"
 

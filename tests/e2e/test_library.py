@@ -62,7 +62,7 @@ def test_multi_select_into_a_collection_approve_and_export(
     assert [i.asset_id for i in collection.items.order_by("position")] == [a.pk for a in picked]
 
     # In the collection: select all on the page, approve.
-    page.get_by_test_id("nav-collections").click()
+    page.get_by_test_id("tab-collections").click()
     page.get_by_test_id("collection-link").click()
     page.get_by_test_id("collection-item").first.wait_for()
     page.get_by_test_id("select-all").click()
@@ -117,7 +117,7 @@ def test_an_owner_reads_the_spend_page_and_sets_a_project_budget(page, live_serv
         "83 % of the monthly budget of the workspace is used"
         in page.get_by_test_id("budget-warning").inner_text()
     )
-    page.get_by_test_id("nav-spend").click()
+    page.get_by_test_id("tab-spend").click()
     page.get_by_test_id("spend-summary").wait_for()
     assert page.get_by_test_id("spend-charged").inner_text() == "1,660 units"
     for kind in ("cumulative", "days", "people", "tools", "projects"):

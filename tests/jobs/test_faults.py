@@ -3,6 +3,7 @@ paid twice unrecorded, and the card says what is going on. On real services: the
 suite's scheduler and worker processes, the sandbox over HTTP, Redis, PostgreSQL, S3.
 """
 
+import html
 import time
 
 import pytest
@@ -36,6 +37,11 @@ def studio(celery_worker, fresh_sandbox, member, logged_in):
     user, membership = member(Role.DESIGNER)
     project = ProjectFactory(workspace=membership.workspace)
     return logged_in(user), project, fresh_sandbox
+
+
+def card(client, job) -> str:
+    """The job's card as its page polls it, as text (entities decoded)."""
+    return html.unescape(client.get(reverse("job_status", args=[job.pk])).content.decode())
 
 
 def submit(client, project, **changes):
@@ -90,15 +96,15 @@ def test_a_server_error_is_retried_and_the_card_says_it_is_retrying(studio):
     sandbox.set_faults("503", count=1, path="generations")
 
     job = submit(client, project)
-    card = wait_for(
+    shown = wait_for(
         lambda: (
             "Retrying after an error of the Recraft API (attempt 2 of 6)"
-            in (body := client.get(reverse("job_status", args=[job.pk])).content.decode())
+            in (body := card(client, job))
             and body
         ),
         what="the card to say it retries",
     )
-    assert sandbox.url not in card
+    assert sandbox.url not in shown
     job = ended(job)
 
     assert job.status == "done", job.error

@@ -65,17 +65,41 @@ def test_n_outside_1_to_6_is_an_error_on_the_n_field(n):
     assert "from 1 to 6" in f.errors["n"][0]
 
 
-def test_a_substyle_the_style_and_model_do_not_offer_is_an_error_on_substyle():
+def test_a_substyle_the_style_and_model_do_not_offer_is_dropped_never_sent():
     f = form(model="recraftv3", style="digital_illustration", substyle="kawaii")
-    assert not f.is_valid()
-    assert list(f.errors) == ["substyle"]
-    assert "not a substyle of digital_illustration on recraftv3" in f.errors["substyle"][0]
+    assert f.is_valid(), f.errors
+    assert "substyle" not in f.to_params() and f.cleared == ["Kawaii"]
 
 
-def test_a_style_the_model_does_not_offer_is_an_error_on_style():
+def test_a_style_the_model_does_not_offer_is_an_error_naming_the_label_and_the_fix():
     f = form(model="recraftv2", style="any")
     assert not f.is_valid()
-    assert "not available on recraftv2" in f.errors["style"][0]
+    assert f.errors["style"][0] == (
+        "Style: Any is not offered by Recraft V2: choose another style, or another model."
+    )
+
+
+def test_every_error_names_the_label_of_its_field():
+    f = form(prompt="", n="seven", size="12x12", random_seed="-1")
+    assert not f.is_valid()
+    assert f.errors["prompt"][0] == "Prompt is required: describe the image to make."
+    assert f.errors["n"][0] == "Images: enter a whole number."
+    assert f.errors["size"][0] == "Size: choose one of the options in the list."
+
+
+def test_colours_typed_for_one_run_override_the_palettes():
+    f = form(colors="#ff0000; 0, 128, 255; teal", background_color="white")
+    assert f.is_valid(), f.errors
+    assert f.to_params()["controls"] == {
+        "colors": [{"rgb": [255, 0, 0]}, {"rgb": [0, 128, 255]}, {"rgb": [0, 128, 128]}],
+        "background_color": {"rgb": [255, 255, 255]},
+    }
+
+
+def test_a_colour_that_is_not_one_is_an_error_on_the_colours_field():
+    f = form(colors="#ff0000 notacolour")
+    assert not f.is_valid()
+    assert f.errors["colors"][0].startswith("Colours: 'notacolour' is not a colour")
 
 
 def test_the_substyle_list_offers_only_what_the_model_has_for_the_style():
@@ -101,7 +125,7 @@ def test_words_and_their_boxes_in_percent_become_the_apis_text_layout():
         ("OK 1 1 1 1\nSALE ten 10 20 5", "Line 2"),
         ("SALE 10 10 0 5", "needs a width and a height"),
         ("SALE nan 10 20 5", "must be plain numbers"),
-        ("CAFÉ 10 10 20 5", "characters text layout does not support: 'É'"),
+        ("CAFÉ 10 10 20 5", "Words in the image: word 1 has characters the API cannot draw ('É')"),
     ],
 )
 def test_a_word_or_box_the_api_would_refuse_is_an_error_on_that_field(lines, message):
@@ -113,7 +137,10 @@ def test_a_word_or_box_the_api_would_refuse_is_an_error_on_that_field(lines, mes
 def test_words_in_the_image_are_for_recraft_v3_only():
     f = form(model="recraftv2", style="realistic_image", text_layout="SALE 10 10 20 5")
     assert not f.is_valid()
-    assert "recraftv3 only" in f.errors["text_layout"][0]
+    assert f.errors["text_layout"][0] == (
+        "Words in the image work with Recraft V3 only: switch Model to Recraft V3, "
+        "or remove the words."
+    )
 
 
 def test_a_remix_shows_the_words_as_they_were_typed():

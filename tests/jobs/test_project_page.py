@@ -51,8 +51,8 @@ def test_submitting_queues_a_job_with_its_estimate_and_audits_it(
     "change, field, message",
     [
         ({"prompt": "x" * 1001}, "prompt", "1001 bytes"),
-        ({"n": "7"}, "n", "from 1 to 6"),
-        ({"substyle": "kawaii"}, "substyle", "not a substyle"),
+        ({"n": "7"}, "n", "Images: choose a whole number from 1 to 6."),
+        ({"style": "icon"}, "style", "Icon is not offered by Recraft V3"),
     ],
 )
 def test_bad_input_gets_a_field_error_and_queues_nothing(
@@ -86,17 +86,29 @@ def test_another_workspaces_project_is_not_found(designer, member, logged_in):
     assert not Job.objects.exists()
 
 
-def test_changing_the_style_refreshes_the_substyle_choices(designer, project, logged_in):
+def test_a_substyle_left_over_from_another_style_is_dropped_not_sent(designer, project, logged_in):
     user, _ = designer
-    response = logged_in(user).get(
-        url(project),
-        {"model": "recraftv2", "style": "icon"},
-        HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET="substyle-field",
+    response = logged_in(user).post(
+        url(project), {**VALID, "substyle": "kawaii"}, HTTP_HX_REQUEST="true"
     )
-    body = response.content.decode()
-    assert body.strip().startswith('<div id="substyle-field">')
-    assert 'value="pictogram"' in body and 'value="hdr"' not in body
+    job = Job.objects.get()
+    assert "substyle" not in job.params and job.params["style"] == VALID["style"]
+    assert "Kawaii was not a substyle of the chosen style" in response.content.decode()
+
+
+def test_the_page_lists_only_the_styles_and_substyles_of_the_chosen_model(
+    designer, project, logged_in
+):
+    user, _ = designer
+    project.default_model, project.default_style = "recraftv2", "icon"
+    project.save()
+    response = logged_in(user).get(url(project))
+    form = response.context["form"]
+    substyles = dict(form.fields["substyle"].choices)
+    styles = dict(dict(form.fields["style"].choices)["Base styles"])
+    assert "pictogram" in substyles and "hdr" not in substyles
+    assert "icon" in styles and "logo_raster" not in styles and "any" not in styles
+    assert 'id="composer-catalog"' in response.content.decode()  # the browser's catalog
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, project):

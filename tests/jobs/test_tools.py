@@ -9,6 +9,7 @@ from PIL import Image
 from recraft_studio.assets import files
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.brand.models import BrandStyle, Palette
+from recraft_studio.jobs.forms import TOOL_FORMS
 from recraft_studio.jobs.models import Job
 from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
@@ -69,7 +70,7 @@ def test_every_tool_page_shows_its_form_and_its_cost_before_anything_runs(studio
     body = response.content.decode()
     spec = catalog.OPERATIONS[op]
     assert 'data-testid="tool-form"' in body
-    assert f"Costs <strong>{spec.raster_price} units</strong>" in body
+    assert f"Costs <strong>{spec.raster_price} API units</strong>" in body
     assert ('name="mask"' in body) == spec.has_mask
     assert ("data-mask-painter" in body) == spec.has_mask
     assert ('name="prompt"' in body) == spec.takes_prompt
@@ -169,7 +170,12 @@ def test_image_to_image_sends_strength_and_a_brand_style_as_style_id(studio, sou
     "op, data, field, message",
     [
         (Op.IMAGE_TO_IMAGE, {"prompt": "", "strength": "0.5", "n": "1"}, "prompt", "required"),
-        (Op.IMAGE_TO_IMAGE, {"prompt": "x", "strength": "1.5", "n": "1"}, "strength", "[0, 1]"),
+        (
+            Op.IMAGE_TO_IMAGE,
+            {"prompt": "x", "strength": "1.5", "n": "1"},
+            "strength",
+            "Strength: choose a number from 0",
+        ),
         (
             Op.IMAGE_TO_IMAGE,
             {"prompt": "ü" * 501, "strength": "0.5", "n": "1"},
@@ -179,17 +185,11 @@ def test_image_to_image_sends_strength_and_a_brand_style_as_style_id(studio, sou
         (Op.REPLACE_BACKGROUND, {"prompt": "beach", "n": "7"}, "n", "from 1 to 6"),
         (
             Op.REPLACE_BACKGROUND,
-            {"prompt": "beach", "n": "1", "style": "realistic_image", "substyle": "pixel_art"},
-            "substyle",
-            "not a substyle",
-        ),
-        (
-            Op.REPLACE_BACKGROUND,
             {"prompt": "beach", "n": "1", "style": "icon"},
             "style",
-            "Select a valid choice",
+            "Icon is not offered by Recraft V3",
         ),
-        (Op.VARIATE, {"size": "999x999", "n": "1"}, "size", "Select a valid choice"),
+        (Op.VARIATE, {"size": "999x999", "n": "1"}, "size", "Size: choose one of the options"),
         (
             Op.VARIATE,
             {"size": "1024x1024", "n": "1", "random_seed": "-4"},
@@ -303,37 +303,36 @@ def test_an_svg_is_not_sent_to_the_raster_tools(studio):
 
 def test_the_price_follows_the_number_of_images_and_the_style(studio, source):
     client, _, _ = studio
-    response = client.get(
-        edit_url(source, Op.INPAINT),
-        {"n": "3", "style": "vector_illustration"},
-        HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET="tool-cost",
+    remix_like = client.get(edit_url(source, Op.INPAINT)).content.decode()
+    assert "Costs <strong>40 API units</strong> ($0.04): 1 image × 40." in remix_like
+    form = TOOL_FORMS[Op.INPAINT](
+        {"n": "3", "style": "vector_illustration"}, source=source, check_source=False
     )
-    body = response.content.decode()
-    assert body.strip().startswith('<p id="tool-cost"')
-    assert "Costs <strong>240 units</strong> (3 images × 80)" in body
+    quote = form.quote()
+    assert (quote.units, quote.per_image, quote.n) == (240, 80, 3)
 
 
-def test_no_price_is_quoted_for_a_number_of_images_the_api_refuses(studio, source):
+def test_no_price_is_quoted_for_a_number_of_images_the_api_refuses(source):
+    form = TOOL_FORMS[Op.VARIATE]({"n": "9"}, source=source, check_source=False)
+    assert form.quote().units is None and form.quote().per_image == 40
+
+
+def test_a_left_over_substyle_is_dropped_and_the_tool_runs_without_it(studio, source):
     client, _, _ = studio
-    body = client.get(
-        edit_url(source, Op.VARIATE), {"n": "9"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="tool-cost"
-    ).content.decode()
-    assert "Costs <strong>40 units</strong> an image; choose 1 to 6 images." in body
+    response = client.post(
+        edit_url(source, Op.REPLACE_BACKGROUND),
+        {"prompt": "beach", "n": "1", "style": "realistic_image", "substyle": "pixel_art"},
+    )
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert job.params["style"] == "realistic_image" and "substyle" not in job.params
 
 
-def test_changing_the_style_lists_only_its_substyles_on_recraftv3(studio, source):
+def test_a_tool_page_lists_only_recraft_v3_styles(studio, source):
     client, _, _ = studio
-    body = client.get(
-        edit_url(source, Op.INPAINT),
-        {"style": "digital_illustration"},
-        HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET="substyle-field",
-    ).content.decode()
-    assert body.strip().startswith('<div id="substyle-field">')
-    assert 'value="pixel_art"' in body and 'value="kawaii"' not in body
     page = client.get(edit_url(source, Op.INPAINT)).content.decode()
     assert 'value="icon"' not in page  # icon is not offered on recraftv3
+    assert 'data-model="recraftv3"' in page and 'id="composer-catalog"' in page
 
 
 def test_a_tool_starts_from_the_style_the_source_was_made_in(studio):

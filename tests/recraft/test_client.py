@@ -1,5 +1,7 @@
 """The client against the sandbox over HTTP: every endpoint, and every kind of error."""
 
+import http.server
+import threading
 import time
 
 import pytest
@@ -135,3 +137,75 @@ def test_an_expired_image_url_is_reported_as_expired(client):
     time.sleep(2.5)
     with pytest.raises(errors.RecraftImageExpired):
         client.download(url)
+
+
+# --- where outputs are fetched from --------------------------------------------------------
+
+
+def test_a_dropped_connection_after_sending_says_the_api_may_have_done_the_work(client, api):
+    api.set_faults("drop", count=1)
+    with pytest.raises(errors.RecraftUnavailable) as caught:
+        client.generate(prompt="x")
+    assert caught.value.maybe_processed
+
+
+def test_an_api_that_cannot_be_reached_did_nothing():
+    unreachable = RecraftClient(base_url="http://127.0.0.1:9/v1", token=TOKEN)
+    with unreachable, pytest.raises(errors.RecraftUnavailable) as caught:
+        unreachable.generate(prompt="x")
+    assert not caught.value.maybe_processed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://img.recraft.ai.evil.example/x.png",
+        "file:///etc/passwd",
+        "http://img.recraft.ai/plain-http.png",
+    ],
+)
+def test_an_output_address_outside_the_apis_hosts_is_never_fetched(client, url):
+    with pytest.raises(errors.RecraftDownloadRefused):
+        client.download(url)
+
+
+class _Server(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (the standard library's name)
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/")
+            self.end_headers()
+            return
+        body = b"x" * 4096
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        if self.path != "/no-length":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def image_host():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_redirect_from_the_image_host_is_not_followed(image_host):
+    host_client = RecraftClient(base_url=f"{image_host}/v1", token=TOKEN)
+    with host_client, pytest.raises(errors.RecraftDownloadRefused, match="redirect"):
+        host_client.download(f"{image_host}/redirect")
+
+
+@pytest.mark.parametrize("path", ["/declared", "/no-length"])
+def test_an_output_larger_than_the_cap_is_refused(image_host, path):
+    host_client = RecraftClient(base_url=f"{image_host}/v1", token=TOKEN, download_max_bytes=1000)
+    with host_client, pytest.raises(errors.RecraftDownloadRefused, match="than the studio takes"):
+        host_client.download(f"{image_host}{path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -37,6 +38,61 @@ def test_an_injected_503_says_when_to_retry(http, sandbox):
     assert http.get("/users/me").json()["credits"] == 100_000
 
 
+def test_an_injected_429_answers_as_the_rate_limit_itself_does(http, sandbox):
+    sandbox.set_rate_limit(1)
+    http.post("/images/generations", json={"prompt": "x"})
+    real = http.post("/images/generations", json={"prompt": "x"})
+    sandbox.reset()
+    sandbox.set_faults(429, seconds=3)
+
+    injected = http.post("/images/generations", json={"prompt": "x"})
+
+    assert real.status_code == injected.status_code == 429
+    assert set(injected.json()) == set(real.json()) == {"code", "message"}
+    assert injected.json()["code"] == real.json()["code"] == "too_many_requests"
+    assert injected.headers["Retry-After"] == "3"
+    assert real.headers["Retry-After"].isdigit()
+    assert injected.headers["content-type"] == real.headers["content-type"]
+
+
+@pytest.mark.parametrize(("seconds", "retry_after"), [(None, "1"), (0, "1"), (2.2, "3")])
+def test_an_injected_429_says_to_retry_after_whole_seconds(seconds, retry_after, http, sandbox):
+    sandbox.set_faults(429, seconds=seconds)
+
+    response = http.get("/users/me")
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == retry_after
+
+
+def test_the_openai_client_sees_an_injected_429_as_a_rate_limit_error(sandbox):
+    sandbox.set_faults(429, path="generations")
+    client = openai.OpenAI(base_url=sandbox.base_url, api_key=sandbox.token, max_retries=0)
+
+    with pytest.raises(openai.RateLimitError):
+        client.images.generate(prompt="race car on a track")
+
+
+@pytest.mark.parametrize(
+    ("kind", "charged"),
+    [("500", False), ("503", False), ("429", False), ("drop", False), ("stall", True)],
+)
+def test_only_a_stalled_call_is_charged_and_counted_against_the_rate_limit(
+    kind, charged, http, sandbox
+):
+    sandbox.set_rate_limit(2)
+    sandbox.set_faults(kind, seconds=0.1, path="generations")
+
+    with contextlib.suppress(httpx.RemoteProtocolError, httpx.ReadError):  # dropped
+        http.post("/images/generations", json={"prompt": "x", "n": 2})
+
+    state = sandbox.state()
+    assert state["credits"][sandbox.token] == (100_000 - 80 if charged else 100_000)
+    assert state["images_used_this_minute"][sandbox.token] == (2 if charged else 0)
+    after = http.post("/images/generations", json={"prompt": "x", "n": 2})
+    assert after.status_code == (429 if charged else 200)
+
+
 def test_a_fault_for_one_path_leaves_other_paths_alone(http, sandbox):
     sandbox.set_faults(500, count=1, path="generations")
 
@@ -58,7 +114,8 @@ def test_a_fault_can_target_image_downloads(http, fetch, sandbox):
 def test_a_dropped_connection_gets_no_answer(http, sandbox):
     sandbox.set_faults("drop")
 
-    with pytest.raises(httpx.RemoteProtocolError):
+    # A reset read mid-answer is a ReadError, one seen before it a protocol error.
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         http.post("/images/generations", json={"prompt": "x"})
 
     assert sandbox.requests()[-1]["status"] == "dropped"

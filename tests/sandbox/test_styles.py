@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from . import pictures
 
 
@@ -77,3 +79,37 @@ def test_a_malformed_style_id_in_the_path_is_refused(http):
 
     assert response.status_code == 400
     assert response.json()["field"] == "style_id"
+
+
+# (fields of six references, the field a refusal names: where the sixth arrived)
+SIX_REFERENCES = {
+    "file1 to file6": ([f"file{i}" for i in range(1, 7)], "file6"),
+    "file six times": (["file"] * 6, "file"),
+    "files six times": (["files"] * 6, "files"),
+    "image six times": (["image"] * 6, "image"),
+    "images six times": (["images"] * 6, "images"),
+    "images[] six times": (["images[]"] * 6, "images"),  # the array spelling is read as images
+    "file1 to file5 and one more image": ([*(f"file{i}" for i in range(1, 6)), "image"], "image"),
+}
+
+
+@pytest.mark.parametrize(("fields", "named"), SIX_REFERENCES.values(), ids=list(SIX_REFERENCES))
+def test_a_sixth_reference_is_refused_under_any_field_name(fields, named, http, sandbox):
+    files = [(field, (f"ref{i}.png", pictures.photo())) for i, field in enumerate(fields)]
+
+    response = http.post("/styles", data={"style": "icon"}, files=files)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == named
+    assert "at most 5" in response.json()["message"]
+    assert sandbox.credits() == 100_000
+    assert http.get("/styles").json()["styles"] == []
+
+
+@pytest.mark.parametrize("field", ["file", "files", "image", "images", "images[]"])
+def test_five_references_under_one_repeated_name_make_a_style(field, http):
+    files = [(field, (f"ref{i}.png", pictures.photo())) for i in range(5)]
+
+    response = http.post("/styles", data={"style": "icon"}, files=files)
+
+    assert response.status_code == 200, response.text

@@ -314,7 +314,7 @@ RULES = {
             "data": {"style": "digital_illustration"},
             "files": [("images", photo) for _ in range(6)],
         },
-        "files",
+        "images",  # where the sixth came in
         "at most 5",
     ),
     "style references at most 5 MB together": (

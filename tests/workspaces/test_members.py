@@ -10,10 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from recraft_studio.accounts.services import email_mark_verified
 from recraft_studio.audit.models import AuditEvent
 from recraft_studio.workspaces import services
 from recraft_studio.workspaces.models import Invitation, Membership, Role
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,8 @@ def test_a_logged_in_person_accepts_and_joins_with_the_invited_role_once(
 ):
     _, _, workspace = owner
     newbie = UserFactory(username="newbie", email="newbie@example.com")
-    client.login(username="newbie", password=PASSWORD)
+    email_mark_verified(user=newbie, method="link")
+    client.force_login(newbie)
     page = client.get(invitation_link)
     assert page.status_code == 200 and workspace.name in page.content.decode()
 
@@ -204,8 +206,7 @@ def test_a_bad_sign_up_keeps_the_invitation_and_creates_nobody(invitation_link, 
 
 def test_an_expired_invitation_cannot_be_accepted(invitation_link, client):
     Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    UserFactory(username="late")
-    client.login(username="late", password=PASSWORD)
+    client.force_login(UserFactory(username="late"))
     response = client.post(invitation_link)
     assert response.status_code == 410 and "expired" in response.content.decode()
     assert not Membership.objects.filter(user__username="late").exists()
@@ -218,14 +219,18 @@ def test_an_unknown_link_is_not_found(client):
 
 def test_accepting_as_someone_already_in_the_workspace_keeps_their_role(owner, client):
     _, owner_membership, workspace = owner
-    invitation_user = MembershipFactory(workspace=workspace, role=Role.VIEWER).user
     services.invitation_create(
         membership=owner_membership,
         email="someone@example.com",
         role=Role.OWNER,
         accept_url=lambda t: f"http://testserver/invitations/{t}/",
     )
-    client.login(username=invitation_user.username, password=PASSWORD)
+    # They joined another way after being invited.
+    invitation_user = MembershipFactory(
+        workspace=workspace, role=Role.VIEWER, user__email="someone@example.com"
+    ).user
+    email_mark_verified(user=invitation_user, method="link")
+    client.force_login(invitation_user)
     client.post(link_in(mail.outbox[0]))
     assert Membership.objects.get(user=invitation_user).role == Role.VIEWER
 
@@ -297,7 +302,7 @@ def test_an_owner_removes_a_member_who_then_cannot_see_the_workspace(
     event = AuditEvent.objects.get(verb="membership.removed")
     assert event.actor == user and event.data == {"user": "gone", "role": "designer"}
     client.logout()
-    client.login(username="gone", password=PASSWORD)
+    client.force_login(gone)
     assert client.get(reverse("workspace", args=[workspace.slug])).status_code == 404
 
 

@@ -114,11 +114,9 @@ def test_an_archived_brand_style_is_no_longer_where_the_form_starts(kit, logged_
 @pytest.mark.parametrize(
     "data, field, message",
     [
-        ({"model": "recraftv2", "style": "any"}, "style", "not available on recraftv2"),
-        ({"style": "digital_illustration", "substyle": "hdr"}, "substyle", "not a substyle"),
-        ({"substyle": "hdr"}, "substyle", "needs the style it belongs to"),
-        ({"size": "999x999"}, "size", "Select a valid choice"),
-        ({"style": "brand:999999"}, "style", "Select a valid choice"),
+        ({"model": "recraftv2", "style": "any"}, "style", "Any is not offered by Recraft V2"),
+        ({"size": "999x999"}, "size", "Size: choose one of the options in the list."),
+        ({"style": "brand:999999"}, "style", "Style: choose one of the options in the list."),
     ],
 )
 def test_defaults_the_api_would_refuse_are_refused_on_the_field(
@@ -133,16 +131,24 @@ def test_defaults_the_api_would_refuse_are_refused_on_the_field(
     assert not AuditEvent.objects.exists()
 
 
+def test_a_left_over_substyle_is_dropped_so_the_defaults_save(kit, logged_in):
+    project = kit["project"]
+    client = logged_in(kit["user"])
+    for data in ({"style": "digital_illustration", "substyle": "hdr"}, {"substyle": "hdr"}):
+        response = client.post(settings_url(project), data, follow=True)
+        assert "did not belong to the style; it was left out" in response.content.decode()
+        project.refresh_from_db()
+        assert project.default_substyle == ""
+    assert project.default_style == ""
+
+
 def test_the_substyle_list_follows_the_model_and_style(kit, logged_in):
-    response = logged_in(kit["user"]).get(
-        settings_url(kit["project"]),
-        {"model": "recraftv2", "style": "icon"},
-        HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET="substyle-field",
-    )
-    body = response.content.decode()
-    assert body.strip().startswith('<div id="substyle-field">')
+    project = kit["project"]
+    project.default_model, project.default_style = "recraftv2", "icon"
+    project.save()
+    body = logged_in(kit["user"]).get(settings_url(project)).content.decode()
     assert 'value="pictogram"' in body and 'value="hdr"' not in body
+    assert "data-composer" in body and 'id="composer-catalog"' in body
 
 
 def test_a_palette_of_another_workspace_cannot_be_a_default(kit, member, logged_in):
@@ -151,7 +157,7 @@ def test_a_palette_of_another_workspace_cannot_be_a_default(kit, member, logged_
     response = logged_in(kit["user"]).post(
         settings_url(kit["project"]), {"palette": str(foreign.pk)}
     )
-    assert "Select a valid choice" in response.context["form"].errors["palette"][0]
+    assert "Palette: choose one of the options" in response.context["form"].errors["palette"][0]
     with pytest.raises(PermissionDenied):
         services.project_defaults_set(
             membership=kit["membership"], project=kit["project"], palette=foreign

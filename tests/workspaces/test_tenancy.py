@@ -27,9 +27,10 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-#: Reached without being a member, by design: the link is the credential (an invitation;
+#: Reached without being a member, by design: the link's token is the credential
+#: (an invitation; an email confirmation, which only works for the account it names;
 #: an export's signed download link, which tests/assets/test_exports.py covers).
-NOT_TENANT_SCOPED = {"invitation_accept", "export_download"}
+NOT_TENANT_SCOPED = {"invitation_accept", "email_verify", "export_download"}
 #: URL parameters that are not object ids, with a value their views accept.
 PLAIN_VALUES = {"operation": "vectorize", "name": "image", "kind": "people"}
 

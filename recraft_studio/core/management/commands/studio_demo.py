@@ -1,4 +1,9 @@
-"""Create the demo login, workspace and project that `make run` starts with."""
+"""Create the demo login, workspace and project that `make run` starts with.
+
+The demo login owns the demo workspace and is not staff: it sees what a team's
+owner sees, not every workspace of the deployment in /admin/ (`createsuperuser`
+makes an administrator when one is wanted).
+"""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -26,8 +31,13 @@ class Command(BaseCommand):
         user, created = User.objects.get_or_create(username=username)
         if created:
             user.set_password(password)
-            user.is_staff = user.is_superuser = True
             user.save()
+        if user.is_staff or user.is_superuser:
+            # An older `make run` made the demo login a superuser, who sees every
+            # workspace in /admin/. It is an owner of its workspace and nothing more.
+            user.is_staff = user.is_superuser = False
+            user.save(update_fields=["is_staff", "is_superuser"])
+            self.stdout.write(f"The demo login {username} is no longer a superuser.")
         workspace = Workspace.objects.filter(memberships__user=user).first()
         if workspace is None:
             workspace = workspace_create(name="Demo Studio", owner=user)

@@ -1,0 +1,1 @@
+"""Accounts: signing in (throttled by django-axes), passwords, verified email addresses."""
