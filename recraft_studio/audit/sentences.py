@@ -78,6 +78,7 @@ NOUNS = {
     "project": "Project",
     "queue": "Queue",
     "signin": "Sign-in",
+    "account": "Account",
     "budget": "Budget",
 }
 
@@ -234,6 +235,7 @@ _CHANGE_LABELS = {
     "workspace.budget_set": "Monthly budget",
     "project.budget_set": "Monthly budget",
     "brand_style.renamed": "Name",
+    "project.renamed": "Name",
     "asset.moved": "Project",
     "queue.hourly_cap_set": "Images per person per hour",
 }
@@ -380,16 +382,38 @@ def _hourly_cap(ev):
 # --- signing in -------------------------------------------------------------------------------
 
 
-@sentence("signin.succeeded", "signin.signed_in")
+def _from(ev) -> str:
+    return f" from {ev.d['ip']}" if ev.d.get("ip") else ""
+
+
+@sentence("account.signed_in", "signin.succeeded", "signin.signed_in")
 def _signed_in(ev):
-    return [ev.actor, " signed in"]
+    return [ev.actor, " signed in", _from(ev)]
 
 
-@sentence("signin.failed")
+@sentence("account.sign_in_failed", "signin.failed")
 def _signin_failed(ev):
     who = ev.d.get("username") or ev.d.get("user") or ev.e.actor_name
-    where = f" from {ev.d['ip']}" if ev.d.get("ip") else ""
-    return [f"A sign-in as {_quoted(who) or 'someone'} failed{where}"]
+    return [f"A sign-in as {_quoted(who) or 'someone'} failed{_from(ev)}"]
+
+
+@sentence("account.locked_out")
+def _locked_out(ev):
+    who = ev.d.get("username") or ev.e.actor_name
+    return [
+        f"Sign-ins as {_quoted(who) or 'someone'} were locked out after repeated failures",
+        _from(ev),
+    ]
+
+
+@sentence("account.password_changed")
+def _password_changed(ev):
+    return [ev.actor, " changed their password"]
+
+
+@sentence("account.email_verified")
+def _email_verified(ev):
+    return [ev.actor, f" confirmed the email address {ev.d.get('email', '')}".rstrip()]
 
 
 # --- images -----------------------------------------------------------------------------------
@@ -694,6 +718,20 @@ def _defaults_changed(ev):
 @sentence("project.created")
 def _project_created(ev):
     return [ev.actor, " created the project ", ev.project()]
+
+
+@sentence("project.renamed")
+def _project_renamed(ev):
+    return [
+        ev.actor,
+        f" renamed the project {_quoted(ev.d.get('from'))} to ",
+        ev.project() if ev.e.project_id else _quoted(ev.d.get("to")),
+    ]
+
+
+@sentence("project.archived", "project.unarchived")
+def _project_archived(ev):
+    return [ev.actor, f" {ev.e.verb.split('.')[1]} the project ", ev.project()]
 
 
 @sentence("budget.warning")

@@ -199,9 +199,8 @@ def spend(request, workspace_slug):
                 else f"{project.name} has no monthly budget of its own now.",
             )
             return redirect(request.get_full_path())
-        errors[project.pk] = [
-            f"{form.fields['monthly_budget'].label}: {e}" for e in form.errors["monthly_budget"]
-        ]
+        # The form's errors name the field's label already (LabelledErrorsMixin).
+        errors[project.pk] = form.errors["monthly_budget"]
     report = selectors.spend_report(workspace=workspace, month=month)
     this_month = selectors.month_of()
     previous = (month - timedelta(days=1)).replace(day=1)

@@ -168,9 +168,7 @@ def test_a_bad_project_budget_is_an_error_on_the_field(studio):
         spend_url(studio), {"project": studio["launch"].pk, "monthly_budget": "-5"}
     )
     assert response.status_code == 200
-    assert "Monthly budget (API units): Ensure this value is greater than or equal to 1." in (
-        response.content.decode()
-    )
+    assert "Monthly budget (API units) must be at least 1." in response.content.decode()
     studio["launch"].refresh_from_db()
     assert studio["launch"].monthly_budget is None
 
