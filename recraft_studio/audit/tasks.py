@@ -21,5 +21,16 @@ def budget_alerts_check_task(self, workspace_id: int, project_id: int | None = N
 
 
 def on_spend_recorded(sender, *, workspace_id, project_id=None, **kwargs) -> None:
-    """`spend_recorded` receiver: check the budgets in a worker, not in the caller."""
-    budget_alerts_check_task.delay(workspace_id, project_id)
+    """`spend_recorded` receiver: check the budgets in a worker, not in the caller, and
+    only when there is a budget to check (most workspaces have none)."""
+    from django.db.models import Q
+
+    from recraft_studio.workspaces.models import Project, Workspace
+
+    budgeted = Workspace.objects.filter(pk=workspace_id, monthly_budget__isnull=False).exists()
+    if not budgeted and project_id is not None:
+        budgeted = Project.objects.filter(
+            Q(pk=project_id) & Q(monthly_budget__isnull=False)
+        ).exists()
+    if budgeted:
+        budget_alerts_check_task.delay(workspace_id, project_id)

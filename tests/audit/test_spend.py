@@ -215,14 +215,19 @@ def test_a_projects_budget_warns_for_that_project(studio, mailoutbox):
     assert mail.subject.startswith("Launch (")
 
 
-def test_each_charge_checks_the_budgets_in_a_worker(studio):
-    with mock.patch("recraft_studio.audit.tasks.budget_alerts_check_task.delay") as delay:
+def test_each_charge_checks_the_budgets_in_a_worker_when_there_are_budgets(studio):
+    def send():
         spend_recorded.send(
             sender=None,
             workspace_id=studio["workspace"].pk,
             project_id=studio["launch"].pk,
             month=month_of(),
         )
+
+    with mock.patch("recraft_studio.audit.tasks.budget_alerts_check_task.delay") as delay:
+        send()  # no budget anywhere: nothing to check
+        Project.objects.filter(pk=studio["launch"].pk).update(monthly_budget=5000)
+        send()
     delay.assert_called_once_with(studio["workspace"].pk, studio["launch"].pk)
 
 
