@@ -84,7 +84,7 @@
         update();
       }
     }
-  });
+  }, true);  // capture: before other click handlers (the lightbox), which see defaultPrevented
 
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches(BOX)) update();
