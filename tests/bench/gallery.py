@@ -323,6 +323,8 @@ def through_wsgi(pages: list[tuple[str, str, dict, dict]], cookie: str, db_url: 
         **os.environ,
         "DATABASE_URL": db_url,
         "DJANGO_DEBUG": "false",
+        # Plain HTTP on loopback: production would sit behind a TLS proxy.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
         "PYTHONUNBUFFERED": "1",
     }
     port = free_port()
