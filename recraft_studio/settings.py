@@ -219,6 +219,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recraft_studio.jobs.tasks.balances_check",
         "schedule": env.float("RECRAFT_BALANCE_CHECK_EVERY_SECONDS", default=10 * 60.0),
     },
+    # The library: images deleted TRASH_DAYS ago leave the trash and the storage;
+    # exports past their link's expiry leave the storage.
+    "purge-trash": {
+        "task": "recraft_studio.assets.tasks.trash_purge_expired",
+        "schedule": 60 * 60.0,
+    },
+    "sweep-expired-exports": {
+        "task": "recraft_studio.assets.tasks.exports_sweep",
+        "schedule": 60 * 60.0,
+    },
 }
 
 CACHES = {
@@ -272,8 +282,20 @@ JOBS_STORE_MARGIN_SECONDS = env.float("JOBS_STORE_MARGIN_SECONDS", default=60 * 
 # Named points where the chaos tests hold a worker to kill it (jobs.checkpoints).
 JOBS_CHAOS_HOOKS = env.bool("JOBS_CHAOS_HOOKS", default=False)
 
+# --- the library -------------------------------------------------------------------------
+# Deleted images stay restorable in the trash this many days, then are purged.
+TRASH_DAYS = env.int("TRASH_DAYS", default=30)
+# An export's download link works this many days; then the zip is deleted.
+EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
+# The most images one export may hold (a clear error above it, before any work).
+EXPORT_MAX_ASSETS = env.int("EXPORT_MAX_ASSETS", default=5000)
+
 # Fernet keys (comma separated, newest first) that encrypt workspace API tokens at rest.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
+# The studio's address as people reach it ("https://studio.example.com"), for links in
+# emails sent with no request at hand (budget warnings); empty: the links are paths.
+STUDIO_URL = env.str("STUDIO_URL", default="").rstrip("/")
 
 # --- email --------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:password@host:587 (smtp+tls://, smtp+ssl:// likewise). Without

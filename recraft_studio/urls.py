@@ -150,7 +150,42 @@ urlpatterns = [
         workspaces.project_settings,
         name="project_settings",
     ),
+    # the library: trash, favourites, tags, review, comments, collections, exports
+    path("assets/<uuid:asset_id>/delete", assets.asset_delete, name="asset_delete"),
+    path("assets/<uuid:asset_id>/restore", assets.asset_restore, name="asset_restore"),
+    path("assets/<uuid:asset_id>/favourite", assets.asset_favourite, name="asset_favourite"),
+    path("assets/<uuid:asset_id>/tags", assets.asset_tags, name="asset_tags"),
+    path("assets/<uuid:asset_id>/review", assets.asset_review, name="asset_review"),
+    path("assets/<uuid:asset_id>/comments", assets.asset_comment, name="asset_comment"),
+    path("assets/<uuid:asset_id>/handoff", assets.asset_handoff, name="asset_handoff"),
+    path("w/<slug:workspace_slug>/library/bulk/", assets.library_bulk, name="library_bulk"),
+    path("w/<slug:workspace_slug>/trash/", assets.trash, name="trash"),
+    path("w/<slug:workspace_slug>/collections/", assets.collections, name="collections"),
+    path(
+        "w/<slug:workspace_slug>/collections/<int:collection_pk>/",
+        assets.collection_detail,
+        name="collection",
+    ),
+    path(
+        "w/<slug:workspace_slug>/collections/<int:collection_pk>/delete/",
+        assets.collection_delete,
+        name="collection_delete",
+    ),
+    path(
+        "w/<slug:workspace_slug>/collections/<int:collection_pk>/items/<int:item_pk>/",
+        assets.collection_item,
+        name="collection_item",
+    ),
+    path("w/<slug:workspace_slug>/exports/", assets.exports, name="exports"),
+    path(
+        "w/<slug:workspace_slug>/exports/<uuid:export_id>/",
+        assets.export_detail,
+        name="export",
+    ),
+    path("exports/<str:token>/", assets.export_download, name="export_download"),
     # audit trail
     path("w/<slug:workspace_slug>/audit/", audit.trail, name="audit_trail"),
+    path("w/<slug:workspace_slug>/spend/", audit.spend, name="spend"),
+    path("w/<slug:workspace_slug>/spend/<slug:kind>.svg", audit.spend_chart, name="spend_chart"),
     path("admin/", admin.site.urls),
 ]

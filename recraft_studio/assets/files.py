@@ -25,6 +25,8 @@ from defusedxml import ElementTree
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import Q
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
@@ -285,3 +287,133 @@ def modified_at(key: str):
 
 def delete(key: str) -> None:
     default_storage.delete(key)
+
+
+#: Exports go to S3 in parts of this size (S3's smallest), one at a time: boto3's
+#: default (8 MB parts, ten in flight on ten threads) holds ~80 MB per upload; this
+#: holds one part and its checksum copy, whatever the size of the zip.
+S3_UPLOAD_PART_BYTES = 5 * 1024 * 1024
+
+
+def _s3_bucket():
+    """The boto3 Bucket behind default_storage when it is django-storages' S3, else None.
+
+    Our keys are the bucket's keys: the storage is configured without a location prefix.
+    """
+    return getattr(default_storage, "bucket", None)
+
+
+def store_export(key: str, fileobj) -> int:
+    """Store an export's zip from an open file, in chunks; its size in bytes.
+
+    Unlike originals, the key is the export's own, so a rebuilt export replaces it.
+    """
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    bucket = _s3_bucket()
+    if bucket is not None:
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(
+            multipart_threshold=S3_UPLOAD_PART_BYTES,
+            multipart_chunksize=S3_UPLOAD_PART_BYTES,
+            use_threads=False,
+        )
+        bucket.Object(key).upload_fileobj(
+            fileobj, ExtraArgs={"ContentType": "application/zip"}, Config=config
+        )
+        return size
+    from django.core.files import File
+
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    saved = default_storage.save(key, File(fileobj, name=key.rsplit("/", 1)[-1]))
+    if saved != key:
+        raise RuntimeError(f"Storage stored {key} as {saved}")
+    return size
+
+
+def open_stream(key: str):
+    """The stored bytes as a file object to read in chunks (`read(n)`, `close()`).
+
+    On S3 it is the object's body as it arrives: django-storages' own file would first
+    copy the whole object into memory, which a large export must never do. A missing
+    key raises FileNotFoundError, whatever the storage.
+    """
+    bucket = _s3_bucket()
+    if bucket is None:
+        return default_storage.open(key, "rb")
+    from botocore.exceptions import ClientError
+
+    try:
+        return bucket.Object(key).get()["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise FileNotFoundError(key) from exc
+        raise
+
+
+# --- shared keys ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def key_lock(*keys: str):
+    """Hold the keys against concurrent purges until the current transaction ends.
+
+    Keys are content-addressed and shared: two images with the same bytes, a job's
+    input, a brand style's reference may all name one key. Whoever deletes bytes
+    takes this lock, checks no row names the key, and deletes; whoever starts to
+    reference an existing key should store it and insert its row under the same lock
+    in one transaction. On PostgreSQL it is a transaction-scoped advisory lock per
+    key (taken in a fixed order, so two holders cannot deadlock); SQLite serialises
+    every write transaction anyway.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("key_lock must be taken inside transaction.atomic().")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for key in sorted(set(keys)):
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    yield
+
+
+def keys_in_use(keys) -> set[str]:
+    """Which of `keys` any row still names: an image (in the trash or not), a job's
+    inputs, a brand style's reference. Bytes behind these must stay."""
+    from django.apps import apps
+
+    keys = set(keys)
+    if not keys:
+        return set()
+    Asset = apps.get_model("assets", "Asset")
+    used: set[str] = set()
+    for file_key, thumb_key in Asset.objects.filter(
+        Q(file_key__in=keys) | Q(thumb_key__in=keys)
+    ).values_list("file_key", "thumb_key"):
+        used.update({file_key, thumb_key})
+    Reference = apps.get_model("brand", "BrandStyleReference")
+    used.update(Reference.objects.filter(file_key__in=keys).values_list("file_key", flat=True))
+    used.update(_job_input_keys_among(keys))
+    return used & keys
+
+
+def _job_input_keys_among(keys: set[str]) -> set[str]:
+    """Keys among `keys` that some job names in its `inputs` ({field: key})."""
+    from django.apps import apps
+
+    table = connection.ops.quote_name(apps.get_model("jobs", "Job")._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(keys))
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT DISTINCT e.value FROM {table} j, jsonb_each_text(j.inputs) e "  # noqa: S608
+            f"WHERE j.inputs <> '{{}}'::jsonb AND e.value IN ({placeholders})"
+        )
+    else:
+        sql = (
+            f"SELECT DISTINCT e.value FROM {table} j, json_each(j.inputs) e "  # noqa: S608
+            f"WHERE e.value IN ({placeholders})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(keys))
+        return {row[0] for row in cursor.fetchall()}

@@ -9,7 +9,7 @@ from recraft_studio.recraft import catalog
 from recraft_studio.recraft.catalog import Op
 from recraft_studio.recraft.validation import FieldError
 
-from .models import OPERATION_CHOICES
+from .models import OPERATION_CHOICES, AssetState, ExportFormat
 
 #: How a brand style is named in a style select that also holds base styles.
 BRAND_PREFIX = STYLE_CHOICE_PREFIX
@@ -101,6 +101,15 @@ class GalleryFilterForm(forms.Form):
     date_to = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+    # The library's filters.
+    favourites = forms.BooleanField(required=False, label="★ My favourites")
+    tag = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Tag")
+    collection = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Collection"
+    )
+    state = forms.ChoiceField(
+        required=False, label="State", choices=[("", "Any state"), *AssetState.choices]
+    )
 
     def __init__(self, *args, choices, with_project: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,6 +131,10 @@ class GalleryFilterForm(forms.Form):
         self.fields["author"].choices = [("", "Anyone")] + [
             (m.user_id, m.user.get_username()) for m in choices.members
         ]
+        self.fields["tag"].choices = [("", "Any tag")] + [(t.pk, t.name) for t in choices.tags]
+        self.fields["collection"].choices = [("", "Any collection")] + [
+            (c.pk, c.name) for c in choices.collections
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -132,8 +145,11 @@ class GalleryFilterForm(forms.Form):
             self.add_error("date_from", "")
         return cleaned
 
-    def filters(self):
-        """The valid filters; a field with an error is left out rather than failing the page."""
+    def filters(self, *, user=None):
+        """The valid filters; a field with an error is left out rather than failing the page.
+
+        `user` is whose favourites "★ My favourites" means.
+        """
         from .selectors import GalleryFilters
 
         if not self.is_bound:
@@ -151,6 +167,10 @@ class GalleryFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             q=(data.get("q") or "").strip(),
+            favourites_of=user.pk if data.get("favourites") and user is not None else None,
+            tag_id=data.get("tag"),
+            collection_id=data.get("collection"),
+            state=data.get("state") or "",
         )
 
     def query(self, **extra) -> str:
@@ -230,3 +250,109 @@ class DownloadForm(forms.Form):
             return cleaned
         cleaned["target_width"] = width
         return cleaned
+
+
+# --- the library ------------------------------------------------------------------------------
+
+BULK_ACTIONS = [
+    ("tag", "Tag"),
+    ("collect", "Add to collection"),
+    ("move", "Move to project"),
+    ("request_review", "Ask for review"),
+    ("approve", "Approve"),
+    ("download", "Download"),
+    ("delete", "Delete"),
+    ("restore", "Restore"),
+    ("purge", "Delete for good"),
+    ("uncollect", "Remove from collection"),
+]
+
+
+class BulkForm(forms.Form):
+    """One action on the images ticked in a gallery, a collection or the trash.
+
+    The ids arrive as `asset` (many); a selector keeps only the workspace's own.
+    Each action names the fields it needs, and a missing one is an error on it.
+    """
+
+    action = forms.ChoiceField(choices=BULK_ACTIONS, label="Action")
+    tags = forms.CharField(required=False, max_length=400, label="Tags")
+    collection = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Collection"
+    )
+    new_collection = forms.CharField(required=False, max_length=100, label="New collection")
+    move_to = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Project")
+    format = forms.ChoiceField(
+        required=False, choices=ExportFormat.choices, initial=ExportFormat.ORIGINAL, label="Format"
+    )
+    confirm = forms.BooleanField(required=False)
+    #: Set by a collection page: the collection "Remove from collection" applies to.
+    in_collection = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, projects=(), collections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["move_to"].choices = [("", "Choose a project")] + [
+            (p.pk, p.name) for p in projects
+        ]
+        self.fields["collection"].choices = [("", "Choose a collection")] + [
+            (c.pk, c.name) for c in collections
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action == "tag" and not (cleaned.get("tags") or "").strip():
+            self.add_error("tags", "Type the tags to add (separated by commas).")
+        if action == "collect" and not (
+            cleaned.get("collection") or (cleaned.get("new_collection") or "").strip()
+        ):
+            self.add_error("collection", "Choose a collection or name a new one.")
+        if action == "move" and not cleaned.get("move_to"):
+            self.add_error("move_to", "Choose the project to move the images to.")
+        if action == "uncollect" and not cleaned.get("in_collection"):
+            self.add_error("action", "Removing from a collection is done on its page.")
+        return cleaned
+
+
+class TagForm(forms.Form):
+    tags = forms.CharField(
+        max_length=400,
+        label="Add tags",
+        widget=forms.TextInput(
+            attrs={
+                "list": "tag-suggestions",
+                "placeholder": "launch, hero, social",
+                "autocomplete": "off",
+            }
+        ),
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        max_length=2000,
+        label="Comment",
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "Write a comment; @name tells them by email"}
+        ),
+    )
+
+
+class CollectionForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name")
+    description = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ExportForm(forms.Form):
+    """Export a collection or a project: the format, and whether only approved images."""
+
+    format = forms.ChoiceField(
+        choices=ExportFormat.choices, initial=ExportFormat.ORIGINAL, label="Format"
+    )
+    approved_only = forms.BooleanField(required=False, label="Approved images only")

@@ -335,3 +335,35 @@ def mask_has_white(data: bytes) -> bool:
     """Whether the mask marks any pixel at all (a black mask would change nothing)."""
     with decode(data, field="mask") as img:
         return img.convert("L").getextrema()[1] >= 128
+
+
+#: Formats an image can be converted to for a download or an export (Pillow names).
+CONVERT_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}
+
+
+def convert(data: bytes, fmt: str) -> bytes:
+    """The same picture as PNG, JPG or WEBP (`fmt`: "png", "jpg" or "webp").
+
+    JPG has no transparency: transparent pixels become white, as a page would show
+    them, not the black a plain mode conversion gives. SVG is not raster: callers
+    keep it as it is.
+    """
+    target = CONVERT_FORMATS[fmt]
+    with _open(data) as src:
+        src.seek(0)
+        if src.format == target:
+            return data
+        img = _flatten_mode(ImageOps.exif_transpose(src))
+        img.load()
+    out = io.BytesIO()
+    if target == "JPEG":
+        if img.mode == "RGBA":
+            background = Image.new("RGB", img.size, (255, 255, 255))
+            background.paste(img, mask=img.getchannel("A"))
+            img = background
+        img.save(out, "JPEG", quality=92, optimize=True)
+    elif target == "WEBP":
+        img.save(out, "WEBP", quality=92, method=4)
+    else:
+        img.save(out, "PNG", optimize=True)
+    return out.getvalue()

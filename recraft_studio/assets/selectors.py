@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,22 +18,38 @@ from recraft_studio.brand.selectors import brand_styles_for
 from recraft_studio.workspaces.models import Membership
 from recraft_studio.workspaces.selectors import membership_get, workspaces_for
 
-from .models import Asset
+from .models import (
+    Asset,
+    AssetTag,
+    Collection,
+    CollectionItem,
+    Comment,
+    Export,
+    Favourite,
+    Tag,
+)
 
 GALLERY_PAGE_SIZE = 24
+#: Searches this long match anywhere in a prompt; shorter ones match words' starts.
+SEARCH_ANYWHERE_FROM = 3
 #: How far lineage is followed, back or forward; real chains are a handful long.
 LINEAGE_MAX_DEPTH = 100
 DESCENDANTS_MAX = 200
 
 
-def assets_for(user) -> QuerySet[Asset]:
-    return Asset.objects.filter(workspace__in=workspaces_for(user))
+def assets_for(user, *, include_trashed: bool = False) -> QuerySet[Asset]:
+    """The images of the user's workspaces; those in the trash only when asked for."""
+    assets = Asset.objects.filter(workspace__in=workspaces_for(user))
+    return assets if include_trashed else assets.filter(deleted_at__isnull=True)
 
 
-def asset_get(*, user, asset_id) -> Asset:
+def asset_get(*, user, asset_id, include_trashed: bool = False) -> Asset:
+    """An image of the user's workspaces, or 404. An image in the trash is found only
+    by the pages that show the trash (its own page, its file): tools, forms and
+    everything else treat it as gone."""
     try:
         return (
-            assets_for(user)
+            assets_for(user, include_trashed=include_trashed)
             .select_related(
                 "project",
                 "workspace",
@@ -42,6 +59,8 @@ def asset_get(*, user, asset_id) -> Asset:
                 "job",
                 "job__created_by",
                 "job__brand_style",
+                "approved_by",
+                "deleted_by",
             )
             .get(pk=asset_id)
         )
@@ -49,10 +68,27 @@ def asset_get(*, user, asset_id) -> Asset:
         raise Http404("No such image.")
 
 
-def asset_get_with_membership(*, user, asset_id) -> tuple[Membership, Asset]:
+def asset_get_with_membership(
+    *, user, asset_id, include_trashed: bool = False
+) -> tuple[Membership, Asset]:
     """The asset and the user's membership of its workspace (for role checks), or 404."""
-    asset = asset_get(user=user, asset_id=asset_id)
+    asset = asset_get(user=user, asset_id=asset_id, include_trashed=include_trashed)
     return membership_get(user=user, workspace_slug=asset.workspace.slug), asset
+
+
+def assets_pick(*, membership: Membership, ids, include_trashed: bool = False) -> list[Asset]:
+    """The images among `ids` that belong to the membership's workspace (a bulk action's
+    selection); anything else, or not an id at all, is left out."""
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    assets = Asset.objects.filter(workspace=membership.workspace, pk__in=valid[:1000])
+    if not include_trashed:
+        assets = assets.filter(deleted_at__isnull=True)
+    return list(assets.select_related("project", "created_by").order_by("-created_at", "-id"))
 
 
 @dataclass(frozen=True)
@@ -65,7 +101,9 @@ class Neighbours:
 
 def asset_neighbours(asset: Asset) -> Neighbours:
     """The newer and the older image of the same project, for previous / next."""
-    same = Asset.objects.filter(project_id=asset.project_id).only("id", "created_at")
+    same = Asset.objects.filter(project_id=asset.project_id, deleted_at__isnull=True).only(
+        "id", "created_at"
+    )
     c, pk = asset.created_at, asset.pk
     newer = (
         same.filter(Q(created_at__gt=c) | Q(created_at=c, id__gt=pk))
@@ -113,12 +151,17 @@ def gallery_page(
     condition is written as `created_at <= c AND (created_at < c OR id < pk)` rather
     than a plain OR, so that PostgreSQL uses `created_at <= c` as the index range and
     only rechecks the rows sharing the cursor's timestamp.
+
+    The page's ids are found first, in a subquery that reads only the index (and the
+    small tables a filter joins), and only those rows are then read whole: a filter
+    that skips thousands of rows (a person's stars, a tag) never fetches them.
     """
     qs = queryset.order_by("-created_at", "-id")
     if cursor and (position := _decode_cursor(cursor)):
         created, pk = position
         qs = qs.filter(created_at__lte=created).filter(Q(created_at__lt=created) | Q(id__lt=pk))
-    items = list(qs[: size + 1])
+    ids = qs.values("pk")[: size + 1]
+    items = list(queryset.filter(pk__in=Subquery(ids)).order_by("-created_at", "-id"))
     next_cursor = _encode_cursor(items[size - 1]) if len(items) > size else None
     return Page(items=items[:size], next_cursor=next_cursor)
 
@@ -136,6 +179,11 @@ class GalleryFilters:
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
+    #: The library's filters: this person's favourites, a tag, a collection, a state.
+    favourites_of: int | None = None
+    tag_id: int | None = None
+    collection_id: int | None = None
+    state: str = ""
 
     @property
     def active(self) -> bool:
@@ -153,9 +201,10 @@ def gallery_assets(
 
     The caller has checked the user's membership of `workspace`. Each filter is a
     plain comparison on an indexed column (dates as a half-open range on
-    `created_at`, never a cast), so pages stay index seeks.
+    `created_at`, never a cast), so pages stay index seeks. Images in the trash are
+    never in a gallery.
     """
-    qs = Asset.objects.filter(workspace=workspace)
+    qs = Asset.objects.filter(workspace=workspace, deleted_at__isnull=True)
     if project is not None:
         qs = qs.filter(project=project)
     f = filters or GalleryFilters()
@@ -173,10 +222,40 @@ def gallery_assets(
         qs = qs.filter(created_at__gte=_day_start(f.date_from))
     if f.date_to:
         qs = qs.filter(created_at__lt=_day_start(f.date_to + timedelta(days=1)))
-    if f.q:
+    if len(f.q) >= SEARCH_ANYWHERE_FROM:
         # UPPER(prompt) LIKE UPPER('%…%'): the trigram index of migration 0004 on PostgreSQL.
         qs = qs.filter(prompt__icontains=f.q)
+    elif f.q:
+        # One or two letters: the words that start with them ("ro": robot, rocket). A
+        # trigram index cannot look up "%ro%" (it reads every entry), but it can look
+        # up a word's start ("  r", " ro"); common starts are found at once in order.
+        qs = qs.filter(Q(prompt__istartswith=f.q) | Q(prompt__icontains=f" {f.q}"))
+    if f.state:
+        qs = qs.filter(state=f.state)
+    # Set filters are semi-joins that start from the small side (the person's stars,
+    # the tag's or the collection's rows), each on an index leading with that side.
+    if f.favourites_of is not None:
+        qs = qs.filter(
+            Exists(Favourite.objects.filter(user_id=f.favourites_of, asset_id=OuterRef("pk")))
+        )
+    if f.tag_id is not None:
+        qs = qs.filter(Exists(AssetTag.objects.filter(tag_id=f.tag_id, asset_id=OuterRef("pk"))))
+    if f.collection_id is not None:
+        qs = qs.filter(
+            Exists(
+                CollectionItem.objects.filter(
+                    collection_id=f.collection_id, asset_id=OuterRef("pk")
+                )
+            )
+        )
     return qs.select_related("project", "created_by")
+
+
+def with_favourites(queryset: QuerySet[Asset], *, user) -> QuerySet[Asset]:
+    """Mark each row `is_favourite` for `user`, in the page's own query."""
+    return queryset.annotate(
+        is_favourite=Exists(Favourite.objects.filter(user_id=user.pk, asset_id=OuterRef("pk")))
+    )
 
 
 @dataclass(frozen=True)
@@ -186,10 +265,16 @@ class GalleryChoices:
     projects: list = field(default_factory=list)
     brand_styles: list = field(default_factory=list)
     members: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    collections: list = field(default_factory=list)
 
 
 def gallery_choices(*, workspace) -> GalleryChoices:
     return GalleryChoices(
+        tags=list(Tag.objects.filter(workspace=workspace).order_by("name")),
+        collections=list(
+            Collection.objects.filter(workspace=workspace).order_by("name").only("pk", "name")
+        ),
         projects=list(workspace.projects.order_by("name")),
         # Archived styles stay: images made with them are still in the gallery.
         brand_styles=list(brand_styles_for(workspace=workspace, include_archived=True)),
@@ -285,3 +370,210 @@ def asset_descendants(asset: Asset, *, limit: int = DESCENDANTS_MAX) -> list[Des
 
     visit(asset.pk, 1)
     return ordered
+
+
+# --- the trash ----------------------------------------------------------------------------------
+
+
+def _encode_trash_cursor(asset: Asset) -> str:
+    raw = f"{asset.deleted_at.isoformat()}|{asset.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def trash_assets(*, workspace) -> QuerySet[Asset]:
+    """The workspace's images in the trash; the caller has checked the membership."""
+    return Asset.objects.filter(workspace=workspace, deleted_at__isnull=False).select_related(
+        "project", "created_by", "deleted_by"
+    )
+
+
+def trash_page(queryset: QuerySet[Asset], *, cursor: str | None, size=GALLERY_PAGE_SIZE) -> Page:
+    """A page of the trash, last deleted first: keyset on (deleted_at, id), which the
+    partial index `asset_trash_idx` serves."""
+    qs = queryset.order_by("-deleted_at", "-id")
+    if cursor and (position := _decode_cursor(cursor)):
+        deleted, pk = position
+        qs = qs.filter(deleted_at__lte=deleted).filter(Q(deleted_at__lt=deleted) | Q(id__lt=pk))
+    items = list(qs[: size + 1])
+    next_cursor = _encode_trash_cursor(items[size - 1]) if len(items) > size else None
+    return Page(items=items[:size], next_cursor=next_cursor)
+
+
+def purge_date(asset: Asset):
+    from django.conf import settings
+
+    return asset.deleted_at + timedelta(days=settings.TRASH_DAYS)
+
+
+# --- collections -------------------------------------------------------------------------------
+
+
+def collections_for(*, workspace) -> QuerySet[Collection]:
+    """The workspace's collections with their size and cover, in one query.
+
+    Without a chosen cover (or when it is in the trash), a collection shows its
+    first image.
+    """
+    live = CollectionItem.objects.filter(collection=OuterRef("pk"), asset__deleted_at__isnull=True)
+    # Correlated subqueries, not a join and GROUP BY: a join makes PostgreSQL hash the
+    # whole asset table to count a few thousand items.
+    size = live.order_by().values("collection").annotate(n=Count("id")).values("n")
+    return (
+        Collection.objects.filter(workspace=workspace)
+        .annotate(
+            size=Coalesce(Subquery(size), 0),
+            first_asset=Subquery(live.order_by("position", "id").values("asset_id")[:1]),
+        )
+        .select_related("cover", "created_by")
+        .order_by("name")
+    )
+
+
+def collection_get(*, membership: Membership, collection_pk) -> Collection:
+    try:
+        return Collection.objects.select_related("cover", "created_by").get(
+            workspace=membership.workspace, pk=collection_pk
+        )
+    except (Collection.DoesNotExist, ValueError):
+        raise Http404("No such collection.")
+
+
+def collection_item_get(*, collection: Collection, item_pk) -> CollectionItem:
+    try:
+        return CollectionItem.objects.select_related("collection").get(
+            collection=collection, pk=item_pk
+        )
+    except (CollectionItem.DoesNotExist, ValueError):
+        raise Http404("No such image in this collection.")
+
+
+def collection_assets(*, collection: Collection) -> QuerySet[Asset]:
+    """The collection's images still in the library, in the collection's order."""
+    return (
+        Asset.objects.filter(
+            collection_items__collection=collection,
+            deleted_at__isnull=True,
+            workspace_id=collection.workspace_id,
+        )
+        .select_related("project", "created_by")
+        .order_by("collection_items__position", "collection_items__id")
+    )
+
+
+def _encode_position_cursor(item: CollectionItem) -> str:
+    return f"{item.position}.{item.pk}"
+
+
+def collection_page(*, collection: Collection, user, cursor: str | None, size=GALLERY_PAGE_SIZE):
+    """A page of a collection's items in order: keyset on (position, id), one query."""
+    items = (
+        CollectionItem.objects.filter(collection=collection, asset__deleted_at__isnull=True)
+        .select_related("asset", "asset__project", "asset__created_by")
+        .annotate(
+            is_favourite=Exists(
+                Favourite.objects.filter(user_id=user.pk, asset_id=OuterRef("asset_id"))
+            )
+        )
+        .order_by("position", "id")
+    )
+    if cursor:
+        try:
+            position, _, pk = cursor.partition(".")
+            position, pk = int(position), int(pk)
+        except ValueError:
+            pass
+        else:
+            items = items.filter(position__gte=position).filter(
+                Q(position__gt=position) | Q(id__gt=pk)
+            )
+    rows = list(items[: size + 1])
+    next_cursor = _encode_position_cursor(rows[size - 1]) if len(rows) > size else None
+    return Page(items=rows[:size], next_cursor=next_cursor)
+
+
+# --- an image's place in the library ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryFacts:
+    is_favourite: bool
+    tags: list
+    collections: list
+    comments: list
+    suggestions: list
+
+
+def asset_library_facts(*, asset: Asset, user) -> LibraryFacts:
+    """What the image page shows of the library: the person's star, tags (and tags to
+    suggest), collections, comments."""
+    tags = list(asset.tags.order_by("name"))
+    return LibraryFacts(
+        is_favourite=Favourite.objects.filter(user_id=user.pk, asset=asset).exists(),
+        tags=tags,
+        collections=list(Collection.objects.filter(items__asset=asset).order_by("name").distinct()),
+        comments=list(
+            Comment.objects.filter(asset=asset)
+            .select_related("author")
+            .prefetch_related("mentions__user")
+        ),
+        suggestions=tag_suggestions(asset=asset, exclude=tags),
+    )
+
+
+def tag_suggestions(*, asset: Asset, exclude=(), limit: int = 6) -> list:
+    """Tags worth offering for an image: existing tags its prompt names, then the tags
+    used most in its project. Only existing tags, so suggestions never multiply names."""
+    taken = {t.pk for t in exclude}
+    words = {w.strip(".,;:!?\"'()").lower() for w in asset.prompt.split()}
+    tags = Tag.objects.filter(workspace_id=asset.workspace_id).exclude(pk__in=taken)
+    named = [t for t in tags.order_by("name")[:500] if t.name.lower() in words]
+    popular = list(
+        tags.filter(asset_tags__asset__project_id=asset.project_id)
+        .annotate(uses=Count("asset_tags"))
+        .order_by("-uses", "name")[: limit * 2]
+    )
+    seen, found = set(), []
+    for tag in named + popular:
+        if tag.pk not in seen:
+            seen.add(tag.pk)
+            found.append(tag)
+    return found[:limit]
+
+
+def tags_for(*, workspace) -> QuerySet[Tag]:
+    """The workspace's tags, most used first (the tag field's suggestions)."""
+    return (
+        Tag.objects.filter(workspace=workspace)
+        .annotate(uses=Count("asset_tags"))
+        .order_by("-uses", "name")
+    )
+
+
+def tag_get(*, membership: Membership, tag_pk) -> Tag:
+    try:
+        return Tag.objects.get(workspace=membership.workspace, pk=tag_pk)
+    except (Tag.DoesNotExist, ValueError):
+        raise Http404("No such tag.")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def exports_for(*, workspace, limit: int = 30) -> QuerySet[Export]:
+    return (
+        Export.objects.filter(workspace=workspace)
+        .select_related("created_by")
+        .defer("asset_ids")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def export_get(*, membership: Membership, export_id) -> Export:
+    try:
+        return (
+            Export.objects.select_related("created_by", "workspace")
+            .defer("asset_ids")
+            .get(workspace=membership.workspace, pk=export_id)
+        )
+    except (Export.DoesNotExist, ValueError):
+        raise Http404("No such export.")

@@ -46,7 +46,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "-created_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"]),
+            # "What happened to this image": the trail filtered to one object.
+            models.Index(
+                fields=["workspace", "target_type", "target_id", "-id"], name="audit_target_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.verb}"
@@ -152,3 +158,37 @@ class SpendDay(models.Model):
     @staticmethod
     def key_for(*, day, project_id, user_id, operation) -> str:
         return f"{day.isoformat()}|{project_id or '-'}|{user_id or '-'}|{operation}"
+
+
+class BudgetAlert(models.Model):
+    """A budget warning sent: a workspace (or one of its projects) reached `threshold` %
+    of its monthly budget in `month`. One row each, so each warning goes out once."""
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="budget_alerts"
+    )
+    project = models.ForeignKey(
+        "workspaces.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    spent = models.BigIntegerField()
+    budget = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "month", "threshold"],
+                condition=models.Q(project__isnull=True),
+                name="budget_alert_workspace_once",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "month", "threshold"],
+                condition=models.Q(project__isnull=False),
+                name="budget_alert_project_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project or self.workspace} {self.month:%Y-%m} {self.threshold}%"

@@ -416,7 +416,37 @@ def workspace_budget_set(*, membership: Membership, budget: int | None) -> Works
             target=workspace,
             data={"from": previous, "to": budget},
         )
+        _check_budget_alerts(workspace.pk)
     return workspace
+
+
+@transaction.atomic
+def project_budget_set(*, membership: Membership, project: Project, budget: int | None) -> Project:
+    """Cap (or uncap, with None) the API units one project spends per month; jobs of the
+    project are refused past it, as they are past the workspace's own budget."""
+    _require_owner(membership, project.workspace_id)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.monthly_budget != budget:
+        previous = project.monthly_budget
+        project.monthly_budget = budget
+        project.save(update_fields=["monthly_budget"])
+        audit_record(
+            workspace=membership.workspace,
+            project=project,
+            actor=membership.user,
+            verb="project.budget_set",
+            target=project,
+            data={"from": previous, "to": budget},
+        )
+        _check_budget_alerts(project.workspace_id, project.pk)
+    return project
+
+
+def _check_budget_alerts(workspace_id, project_id=None) -> None:
+    """A lowered budget may already be 80 % used: warn as a charge would."""
+    from recraft_studio.audit.tasks import budget_alerts_check_task
+
+    transaction.on_commit(lambda: budget_alerts_check_task.delay(workspace_id, project_id))
 
 
 def workspace_api_tokens_rotate() -> int:
@@ -458,6 +488,7 @@ def project_defaults_set(
     if style and brand_style is not None:
         raise ValueError("A project default is a base style or a brand style, not both.")
     project = Project.objects.select_for_update().get(pk=project.pk)
+    before = _project_defaults_data(project)
     project.default_model = model or ""
     project.default_style = style or ""
     project.default_brand_style = brand_style
@@ -474,19 +505,26 @@ def project_defaults_set(
             "default_size",
         ]
     )
+    after = _project_defaults_data(project)
     audit_record(
         workspace=membership.workspace,
         project=project,
         actor=membership.user,
         verb="project.defaults_changed",
         target=project,
-        data={
-            "model": project.default_model,
-            "style": project.default_style,
-            "brand_style": brand_style.name if brand_style is not None else "",
-            "substyle": project.default_substyle,
-            "palette": palette.name if palette is not None else "",
-            "size": project.default_size,
-        },
+        # The values after the change at the top level, as before; and both sides,
+        # so the trail shows what changed.
+        data={**after, "before": before, "after": after},
     )
     return project
+
+
+def _project_defaults_data(project: Project) -> dict:
+    return {
+        "model": project.default_model,
+        "style": project.default_style,
+        "brand_style": project.default_brand_style.name if project.default_brand_style else "",
+        "substyle": project.default_substyle,
+        "palette": project.default_palette.name if project.default_palette else "",
+        "size": project.default_size,
+    }

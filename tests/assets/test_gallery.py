@@ -228,8 +228,8 @@ def test_thumbnails_load_lazily(gallery):
 
 # --- cost at scale ------------------------------------------------------------------------------
 
-#: session, user, membership, projects, brand styles, members, the page.
-GALLERY_QUERIES = 7
+#: session, user, membership, projects, brand styles, members, tags, collections, the page.
+GALLERY_QUERIES = 9
 
 
 def test_a_gallery_page_costs_a_fixed_number_of_queries_whatever_the_size_page_or_filter(

@@ -55,7 +55,7 @@ def test_the_trail_can_be_narrowed_to_one_action(owner_and_events, logged_in):
 def test_the_trail_downloads_as_csv_with_the_same_filters(owner_and_events, logged_in):
     owner, workspace = owner_and_events
     response = logged_in(owner).get(url(workspace), {"verb": "job.completed", "format": "csv"})
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(r["actor"], r["action"], r["actual_units"]) for r in rows] == [
         ("olga", "job.completed", "80")

@@ -11,7 +11,14 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from recraft_studio.assets.models import Asset
+from recraft_studio.assets.models import (
+    Asset,
+    AssetState,
+    Collection,
+    CollectionItem,
+    Export,
+    Favourite,
+)
 from recraft_studio.brand.models import BrandStyle, Palette
 from recraft_studio.jobs.models import Job
 from recraft_studio.workspaces.models import Invitation, Membership, Role
@@ -21,10 +28,11 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 #: Reached without being a member, by design: the link's token is the credential
-#: (an invitation; an email confirmation, which only works for the account it names).
-NOT_TENANT_SCOPED = {"invitation_accept", "email_verify"}
+#: (an invitation; an email confirmation, which only works for the account it names;
+#: an export's signed download link, which tests/assets/test_exports.py covers).
+NOT_TENANT_SCOPED = {"invitation_accept", "email_verify", "export_download"}
 #: URL parameters that are not object ids, with a value their views accept.
-PLAIN_VALUES = {"operation": "vectorize", "name": "image"}
+PLAIN_VALUES = {"operation": "vectorize", "name": "image", "kind": "people"}
 
 
 def url_patterns(resolver=None):
@@ -62,6 +70,18 @@ def foreign():
         size_bytes=1,
         sha256="0" * 64,
     )
+    collection = Collection.objects.create(workspace=workspace, name="B set")
+    item = CollectionItem.objects.create(collection=collection, asset=asset, position=1024)
+    export = Export.objects.create(
+        workspace=workspace,
+        kind="collection",
+        name="B set",
+        collection=collection,
+        format="original",
+        asset_ids=[str(asset.pk)],
+        total=1,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     style = BrandStyleFactory(workspace=workspace, name="B style")
     reference = BrandStyleReferenceFactory(style=style)
     palette = PaletteFactory(workspace=workspace, name="B palette")
@@ -83,6 +103,9 @@ def foreign():
         "invitation_pk": invitation.pk,
         "member_pk": other.pk,
         "owner_pk": owner.pk,
+        "collection_pk": collection.pk,
+        "item_pk": item.pk,
+        "export_id": export.pk,
     }
 
 
@@ -101,7 +124,8 @@ def test_an_outsider_gets_404_for_every_object_url_of_another_workspace(foreign,
         unknown = [n for n in names if n not in foreign and n not in PLAIN_VALUES]
         assert not unknown, f"Teach this test the URL parameters {unknown} of {pattern.name!r}"
         variants = [{n: foreign.get(n, PLAIN_VALUES.get(n)) for n in names}]
-        if "workspace_slug" in names and len(names) > 1:
+        object_ids = [n for n in names if n != "workspace_slug" and n not in PLAIN_VALUES]
+        if "workspace_slug" in names and object_ids:
             # Another workspace's object, asked for under the outsider's own workspace.
             variants.append({**variants[0], "workspace_slug": own.workspace.slug})
         for kwargs in variants:
@@ -133,6 +157,23 @@ def test_an_outsider_gets_404_for_every_object_url_of_another_workspace(foreign,
         "project_settings",
         "members",
         "brand_kit",
+        "asset_delete",
+        "asset_restore",
+        "asset_favourite",
+        "asset_tags",
+        "asset_review",
+        "asset_comment",
+        "asset_handoff",
+        "library_bulk",
+        "trash",
+        "collections",
+        "collection",
+        "collection_delete",
+        "collection_item",
+        "exports",
+        "export",
+        "spend",
+        "spend_chart",
     ]:
         assert name in walked, f"{name} was not walked"
     # ...and nothing of workspace B changed.
@@ -143,3 +184,10 @@ def test_an_outsider_gets_404_for_every_object_url_of_another_workspace(foreign,
     assert Membership.objects.get(pk=foreign["owner_pk"]).role == Role.OWNER
     assert Invitation.objects.get(pk=foreign["invitation_pk"]).is_pending
     assert not Membership.objects.filter(user=outsider).exclude(pk=own.pk).exists()
+    asset = Asset.objects.get(pk=foreign["asset_id"])
+    assert asset.deleted_at is None and asset.state == AssetState.DRAFT
+    assert not asset.comments.exists() and not asset.tags.exists()
+    assert not Favourite.objects.filter(user=outsider).exists()
+    assert Collection.objects.get(pk=foreign["collection_pk"]).name == "B set"
+    assert CollectionItem.objects.filter(pk=foreign["item_pk"]).exists()
+    assert Export.objects.filter(workspace=asset.workspace).count() == 1

@@ -65,6 +65,12 @@ _TABS = {
     "members": "members",
     "workspace_settings": "settings",
     "audit_trail": "audit",
+    "collections": "collections",
+    "collection": "collections",
+    "exports": "exports",
+    "export": "exports",
+    "trash": "trash",
+    "spend": "spend",
 }
 
 
