@@ -317,12 +317,16 @@ def test_no_price_is_quoted_for_a_number_of_images_the_api_refuses(source):
     assert form.quote().units is None and form.quote().per_image == 40
 
 
-def test_a_left_over_substyle_is_dropped_and_the_tool_runs_without_it(studio, source):
+def test_a_left_over_substyle_is_cleared_and_said_and_the_second_press_runs_without_it(
+    studio, source
+):
     client, _, _ = studio
-    response = client.post(
-        edit_url(source, Op.REPLACE_BACKGROUND),
-        {"prompt": "beach", "n": "1", "style": "realistic_image", "substyle": "pixel_art"},
-    )
+    fields = {"prompt": "beach", "n": "1", "style": "realistic_image", "substyle": "pixel_art"}
+    response = client.post(edit_url(source, Op.REPLACE_BACKGROUND), fields)
+    assert response.status_code == 200
+    assert "was cleared" in response.content.decode()
+    assert not Job.objects.exists()  # nothing queued before the person has seen it
+    response = client.post(edit_url(source, Op.REPLACE_BACKGROUND), {**fields, "substyle": ""})
     assert response.status_code == 302
     job = Job.objects.get()
     assert job.params["style"] == "realistic_image" and "substyle" not in job.params
