@@ -254,6 +254,24 @@ def store_rendition(key: str, data: bytes) -> str:
     return put_once(key, data)
 
 
+def renditions_of(key: str) -> list[str]:
+    """The stored renditions made from the original at `key` (none for other keys).
+
+    Renditions are a cache named by the original's digest and the width asked for, so
+    they are found by listing the digest's folder rather than by a row.
+    """
+    if not key.startswith("originals/"):
+        return []
+    sha256 = key.rsplit("/", 1)[-1].split(".", 1)[0]
+    folder = f"renditions/{sha256[:2]}"
+    with storage_errors():
+        try:
+            _, names = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return []
+    return [f"{folder}/{name}" for name in names if name.startswith(f"{sha256}-")]
+
+
 def exists(key: str) -> bool:
     return default_storage.exists(key)
 

@@ -436,8 +436,10 @@ def storage_sweep(*, now=None, grace: timedelta = STORAGE_RELEASE_GRACE, batch=5
             with files.key_lock(*keys):
                 free = set(keys) - files.keys_in_use(keys)
                 for key in sorted(free):
-                    with suppress(FileNotFoundError):
-                        files.delete(key)
+                    # Renditions go with their original: no row names them.
+                    for stored in (*files.renditions_of(key), key):
+                        with suppress(FileNotFoundError):
+                            files.delete(stored)
                 StorageRelease.objects.filter(key__in=keys, released_at__lte=cutoff).delete()
         deleted += len(free)
 

@@ -188,6 +188,23 @@ def trash_it(membership, asset, *, days_ago):
     Asset.objects.filter(pk=asset.pk).update(deleted_at=timezone.now() - timedelta(days=days_ago))
 
 
+def test_the_downloads_made_from_a_purged_image_go_with_it(team):
+    from recraft_studio.assets import files
+
+    asset = store_asset(project=team["project"], user=team["dana"].user, data=png(220, 220))
+    made = [
+        files.store_rendition(files.rendition_key(asset.sha256, width=w, extension=e), b"x")
+        for w, e in ((110, "webp"), (440, "jpg"))
+    ]
+    other = store_asset(project=team["project"], user=team["dana"].user, data=png(230, 230))
+    kept = files.store_rendition(files.rendition_key(other.sha256, width=115, extension="png"), b"y")
+    trash_it(team["dana"], asset, days_ago=31)
+
+    assert purge_and_sweep() == 1
+    assert [key for key in made if default_storage.exists(key)] == []
+    assert default_storage.exists(kept)
+
+
 def test_the_purge_deletes_rows_and_bytes_after_thirty_days_only(team):
     old = store_asset(project=team["project"], user=team["dana"].user, data=png(200, 200))
     recent = store_asset(project=team["project"], user=team["dana"].user, data=png(210, 210))
