@@ -74,7 +74,7 @@ class BudgetForm(LabelledErrorsMixin, forms.Form):
         required=False,
         min_value=1,
         max_value=100_000_000,
-        widget=forms.NumberInput(attrs={"placeholder": "No cap", "step": 100}),
+        widget=forms.NumberInput(attrs={"placeholder": "No cap", "step": 1}),
         help_text="Jobs that would take this calendar month (UTC) past it are refused before "
         "anything is spent. 1,000 units are 1 USD. Leave empty for no cap.",
     )

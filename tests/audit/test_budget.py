@@ -170,6 +170,17 @@ def test_owners_set_the_budget_and_the_trail_says_so(team, logged_in):
     assert workspace.monthly_budget is None
 
 
+def test_the_budget_field_lets_a_browser_submit_round_and_odd_amounts():
+    """A number input refuses values off its step counted from its min: with min 1
+    and step 100 a browser would refuse 5,000 before the form ever saw it."""
+    from recraft_studio.workspaces.forms import BudgetForm
+
+    widget = BudgetForm().fields["monthly_budget"].widget
+    attrs = widget.get_context("monthly_budget", None, {})["widget"]["attrs"]
+    low, step = int(attrs["min"]), float(attrs.get("step", 1))
+    assert all((value - low) % step == 0 for value in (5000, 1000, 1234))
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "lots"])
 def test_a_budget_that_is_not_a_positive_number_is_an_error_on_the_field(team, logged_in, value):
     workspace, owner, *_ = team
