@@ -197,7 +197,9 @@ def test_the_downloads_made_from_a_purged_image_go_with_it(team):
         for w, e in ((110, "webp"), (440, "jpg"))
     ]
     other = store_asset(project=team["project"], user=team["dana"].user, data=png(230, 230))
-    kept = files.store_rendition(files.rendition_key(other.sha256, width=115, extension="png"), b"y")
+    kept = files.store_rendition(
+        files.rendition_key(other.sha256, width=115, extension="png"), b"y"
+    )
     trash_it(team["dana"], asset, days_ago=31)
 
     assert purge_and_sweep() == 1
