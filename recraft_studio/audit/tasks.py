@@ -27,10 +27,12 @@ def on_spend_recorded(sender, *, workspace_id, project_id=None, **kwargs) -> Non
 
     from recraft_studio.workspaces.models import Project, Workspace
 
-    budgeted = Workspace.objects.filter(pk=workspace_id, monthly_budget__isnull=False).exists()
-    if not budgeted and project_id is not None:
+    if project_id is None:
+        budgeted = Workspace.objects.filter(pk=workspace_id, monthly_budget__isnull=False)
+    else:  # one query for both budgets: this runs after every charge
         budgeted = Project.objects.filter(
-            Q(pk=project_id) & Q(monthly_budget__isnull=False)
-        ).exists()
-    if budgeted:
+            Q(pk=project_id, workspace_id=workspace_id)
+            & (Q(monthly_budget__isnull=False) | Q(workspace__monthly_budget__isnull=False))
+        )
+    if budgeted.exists():
         budget_alerts_check_task.delay(workspace_id, project_id)
