@@ -128,9 +128,7 @@ class GalleryFilterForm(forms.Form):
             brands = [(f"{BRAND_PREFIX}{b.pk}", b.name) for b in choices.brand_styles]
             styles.insert(1, ("Brand styles", brands))
         self.fields["style"].choices = styles
-        self.fields["author"].choices = [("", "Anyone")] + [
-            (m.user_id, m.user.get_username()) for m in choices.members
-        ]
+        self.fields["author"].choices = [("", "Anyone")] + [(m.pk, m.name) for m in choices.members]
         self.fields["tag"].choices = [("", "Any tag")] + [(t.pk, t.name) for t in choices.tags]
         self.fields["collection"].choices = [("", "Any collection")] + [
             (c.pk, c.name) for c in choices.collections

@@ -7,6 +7,7 @@ import binascii
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -258,31 +259,47 @@ def with_favourites(queryset: QuerySet[Asset], *, user) -> QuerySet[Asset]:
     )
 
 
+class Choice(NamedTuple):
+    """One option of a gallery filter: what it is and what it is called."""
+
+    pk: int
+    name: str
+
+
 @dataclass(frozen=True)
 class GalleryChoices:
-    """What the gallery's filters offer, read in one query each."""
+    """What the gallery's filters offer, read in one query each.
 
-    projects: list = field(default_factory=list)
-    brand_styles: list = field(default_factory=list)
-    members: list = field(default_factory=list)
-    tags: list = field(default_factory=list)
-    collections: list = field(default_factory=list)
+    Plain (pk, name) rows, not model instances: every gallery page and every "Load
+    more" reads them, and building a hundred instances was a tenth of a page's time.
+    """
+
+    projects: list[Choice] = field(default_factory=list)
+    brand_styles: list[Choice] = field(default_factory=list)
+    members: list[Choice] = field(default_factory=list)  # pk: the person's user id
+    tags: list[Choice] = field(default_factory=list)
+    collections: list[Choice] = field(default_factory=list)
+
+
+def _choices(queryset, name: str = "name") -> list[Choice]:
+    return [Choice(*row) for row in queryset.values_list("pk", name)]
 
 
 def gallery_choices(*, workspace) -> GalleryChoices:
     return GalleryChoices(
-        tags=list(Tag.objects.filter(workspace=workspace).order_by("name")),
-        collections=list(
-            Collection.objects.filter(workspace=workspace).order_by("name").only("pk", "name")
-        ),
-        projects=list(workspace.projects.order_by("name")),
+        tags=_choices(Tag.objects.filter(workspace=workspace).order_by("name")),
+        collections=_choices(Collection.objects.filter(workspace=workspace).order_by("name")),
+        projects=_choices(workspace.projects.order_by("name")),
         # Archived styles stay: images made with them are still in the gallery.
-        brand_styles=list(brand_styles_for(workspace=workspace, include_archived=True)),
-        members=list(
-            Membership.objects.filter(workspace=workspace)
-            .select_related("user")
-            .order_by("user__username")
+        brand_styles=_choices(
+            brand_styles_for(workspace=workspace, include_archived=True).order_by("name")
         ),
+        members=[
+            Choice(*row)
+            for row in Membership.objects.filter(workspace=workspace)
+            .order_by("user__username")
+            .values_list("user_id", "user__username")
+        ],
     )
 
 
