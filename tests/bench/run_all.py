@@ -1,6 +1,7 @@
 """Run every benchmark script in tests/bench, one process each; `make bench` calls this.
 
-A script is any `*.py` here but this one; each prints its own figures. The run fails
+A script is any `*.py` here but this one and helpers whose names start with "_"; each
+prints its own figures. The run fails
 when any script fails, after all have run.
 """
 
@@ -13,7 +14,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    scripts = sorted(p for p in HERE.glob("*.py") if p.name not in ("run_all.py", "__init__.py"))
+    scripts = sorted(
+        p for p in HERE.glob("*.py") if p.name != "run_all.py" and not p.name.startswith("_")
+    )
     failed = []
     for script in scripts:
         print(f"=== {script.name} ===", flush=True)
