@@ -73,6 +73,10 @@ def _flush_redis() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
+def _interrupt(signum, _frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile (0–100), nearest rank."""
     ordered = sorted(values)
@@ -132,6 +136,9 @@ class Cluster:
         from recraft_studio.sandbox.process import SandboxProcess
         from tests.s3server import SeaweedS3
 
+        # A SIGTERM (or a Ctrl-C, even from a background job) still cleans everything up.
+        signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
         os.chdir(ROOT)  # the sandbox, workers and scheduler run this checkout's code
         self.logs.mkdir(parents=True, exist_ok=True)
         db_url, admin_url = _admin_url()
