@@ -122,7 +122,50 @@ def figures(entries: list[dict], limit: int, window: float = 60.0) -> dict:
             j += 1
         most = max(most, inside)
     out["max_window"] = most
+    if out["sustained"] is not None:
+        out["idle"] = idle_places(accepted, limit, window, start=steady[0][0])
     return out
+
+
+def idle_places(
+    accepted: list[tuple[float, int]], limit: int, window: float, *, start: float
+) -> tuple[float, float]:
+    """Where the unused part of the API's window went over the sustained part.
+
+    Samples the API's window (images accepted in the last `window` s) every 10 ms
+    from `start` to the last call. Returns the share of the limit that was free on
+    average (a) while the next call needed more places than were free (it waited
+    for its whole n: the window freed places in smaller pieces), and (b) while
+    enough were free for it (the studio was late: margin, pacing, scheduling, pickup).
+    """
+    end = accepted[-1][0]
+    step = 0.01
+    times = [t for t, _ in accepted]
+    short = enough = 0.0
+    samples = 0
+    i = 0  # the next call after the sampled moment
+    lo = 0  # the oldest call still in the window
+    inside = 0  # images of calls in (t - window, t]
+    hi = 0  # calls up to t counted in `inside`
+    t = start
+    while t < end:
+        while hi < len(accepted) and times[hi] <= t:
+            inside += accepted[hi][1]
+            hi += 1
+        while times[lo] <= t - window:
+            inside -= accepted[lo][1]
+            lo += 1
+        while i < len(accepted) and times[i] <= t:
+            i += 1
+        free = max(limit - inside, 0)
+        if i < len(accepted):
+            if free < accepted[i][1]:
+                short += free
+            else:
+                enough += free
+        samples += 1
+        t += step
+    return short / samples / limit * 100, enough / samples / limit * 100
 
 
 def report(label: str, f: dict, limit: int, failed: int, ceiling: float) -> str:
@@ -136,6 +179,13 @@ def report(label: str, f: dict, limit: int, failed: int, ceiling: float) -> str:
         f"max in 60 s {f.get('max_window', 0):4}  429s {f['429']:4}  failed {failed}  "
         f"images {f['images']}  ({f.get('duration', 0):.0f} s)"
         + (f"  [ceiling {ceiling:.1f} %]" if sustained is not None else "")
+        + (
+            f"\n{'':30} API window unused: {f['idle'][0]:.1f} % of the limit while the next "
+            f"call waited for more places than were free, {f['idle'][1]:.1f} % while enough "
+            f"were free"
+            if f.get("idle")
+            else ""
+        )
     )
 
 
@@ -186,7 +236,44 @@ def studio_run(cluster, log, sizes: list[int], workers: int, run: int, timeout: 
     )
     time.sleep(1)
     log.poll()
+    try:
+        print(send_delays(jobs, log.all()), flush=True)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic; the figures matter more
+        print(f"  (send delays not measured: {exc!r})")
     return jobs.filter(status=JobStatus.FAILED).count()
+
+
+def send_delays(jobs, entries: list[dict]) -> str:
+    """How long after the studio dated a call (its ApiCall row, written just before its
+    permits are stamped) the API received it: a permit counts 60 s + margin from the
+    stamp, the API's place 60 s from arrival, so a delay above the margin lets the
+    studio reuse a permit before the API has freed its place (a 429)."""
+    from django.conf import settings
+
+    margin = settings.RECRAFT_RATE_MARGIN_SECONDS
+    arrivals: dict[str, list[dict]] = {}
+    for entry in entries:
+        arrivals.setdefault((entry.get("params") or {}).get("prompt"), []).append(entry)
+    delays, refused = [], []
+    for job in jobs.prefetch_related("calls"):
+        calls = sorted(job.calls.all(), key=lambda c: c.sent_at)
+        for call, entry in zip(calls, arrivals.get(job.prompt, []), strict=False):
+            delay = entry["time"] - call.sent_at.timestamp()
+            delays.append(delay)
+            if entry.get("status") == 429:
+                refused.append(delay)
+    if not delays:
+        return "  send delays: none matched"
+    from _cluster import median, percentile
+
+    worst = sorted(delays)[-3:]
+    return (
+        f"  send delay (ApiCall row → API arrival) over {len(delays)} calls: p50 "
+        f"{median(delays) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms, max "
+        f"{max(delays) * 1000:.0f} ms (worst {[round(d * 1000) for d in worst]} ms); "
+        f"of the calls refused with 429: {[round(d * 1000) for d in refused]} ms; "
+        f"{sum(1 for d in delays if d > margin)} calls later than the margin ({margin} s)"
+    )
 
 
 def start_baseline_worker(cluster, index: int, rate: int) -> subprocess.Popen:
