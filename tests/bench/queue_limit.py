@@ -254,25 +254,38 @@ def send_delays(jobs, entries: list[dict]) -> str:
     arrivals: dict[str, list[dict]] = {}
     for entry in entries:
         arrivals.setdefault((entry.get("params") or {}).get("prompt"), []).append(entry)
-    delays, refused = [], []
+    delays, refused, pickup = [], [], []
+    sent = []  # (the studio's stamp, the API's arrival, images) of accepted calls
     for job in jobs.prefetch_related("calls"):
         calls = sorted(job.calls.all(), key=lambda c: c.sent_at)
+        if calls and job.dispatched_at:
+            pickup.append((calls[-1].sent_at - job.dispatched_at).total_seconds())
         for call, entry in zip(calls, arrivals.get(job.prompt, []), strict=False):
             delay = entry["time"] - call.sent_at.timestamp()
             delays.append(delay)
             if entry.get("status") == 429:
-                refused.append(delay)
+                refused.append(entry["time"])
+            elif entry.get("status") == 200:
+                sent.append((call.sent_at.timestamp(), entry["time"], job.n_outputs))
     if not delays:
         return "  send delays: none matched"
     from _cluster import median, percentile
 
+    # For each 429: calls whose place the studio had freed (60 s + margin after its
+    # stamp) but the API had not (60 s after the call arrived).
+    early = [
+        sum(n for stamp, arrival, n in sent if stamp + 60 + margin < t < arrival + 60)
+        for t in refused
+    ]
     worst = sorted(delays)[-3:]
     return (
         f"  send delay (ApiCall row → API arrival) over {len(delays)} calls: p50 "
         f"{median(delays) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms, max "
         f"{max(delays) * 1000:.0f} ms (worst {[round(d * 1000) for d in worst]} ms); "
-        f"of the calls refused with 429: {[round(d * 1000) for d in refused]} ms; "
-        f"{sum(1 for d in delays if d > margin)} calls later than the margin ({margin} s)"
+        f"{sum(1 for d in delays if d > margin)} calls later than the margin ({margin} s); "
+        f"at each 429, images the studio counted as freed but the API did not: {early}\n"
+        f"  permits held before the call left (dispatched → ApiCall row): p50 "
+        f"{median(pickup):.2f} s, p95 {percentile(pickup, 95):.2f} s, max {max(pickup):.2f} s"
     )
 
 
