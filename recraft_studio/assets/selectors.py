@@ -281,8 +281,8 @@ class GalleryChoices:
     collections: list[Choice] = field(default_factory=list)
 
 
-def _choices(queryset, name: str = "name") -> list[Choice]:
-    return [Choice(*row) for row in queryset.values_list("pk", name)]
+def _choices(queryset, pk: str = "pk", name: str = "name") -> list[Choice]:
+    return [Choice(*row) for row in queryset.values_list(pk, name)]
 
 
 def gallery_choices(*, workspace) -> GalleryChoices:
@@ -294,12 +294,11 @@ def gallery_choices(*, workspace) -> GalleryChoices:
         brand_styles=_choices(
             brand_styles_for(workspace=workspace, include_archived=True).order_by("name")
         ),
-        members=[
-            Choice(*row)
-            for row in Membership.objects.filter(workspace=workspace)
-            .order_by("user__username")
-            .values_list("user_id", "user__username")
-        ],
+        members=_choices(
+            Membership.objects.filter(workspace=workspace).order_by("user__username"),
+            pk="user_id",
+            name="user__username",
+        ),
     )
 
 

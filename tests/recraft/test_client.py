@@ -161,7 +161,7 @@ def test_an_api_that_cannot_be_reached_did_nothing():
     [
         "http://169.254.169.254/latest/meta-data/",
         "https://img.recraft.ai.evil.example/x.png",
-        "file:///etc/passwd",
+        "data:image/png;base64,iVBORw0KGgo=",
         "http://img.recraft.ai/plain-http.png",
     ],
 )
